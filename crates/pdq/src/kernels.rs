@@ -1,0 +1,243 @@
+//! Lane-parallel running-sum box filter: the Jarosz pass of the reference, vectorised across
+//! independent vectors ("lanes") while each lane sees exactly the reference's sequence of
+//! float32 operations.
+//!
+//! Data layout: `steps` rows of `lanes` floats, row-major. Lane `l` is the 1-D vector
+//! `input[l], input[lanes + l], input[2 * lanes + l], ...`. The reference walks one vector at
+//! a time with a stride; here all lanes advance together, one row per step, so memory access
+//! is sequential and the per-lane arithmetic (which never mixes lanes) vectorises. Lanes do
+//! not interact, so the order of operations within each lane is exactly the reference's.
+//!
+//! The only unsafe code of the crate is here: a copy of the kernel compiled with AVX2
+//! enabled, selected at run time with `is_x86_feature_detected!`. FMA is deliberately not
+//! enabled (and LLVM never contracts `a * b + c` without fast-math flags anyway).
+
+#![allow(unsafe_code)]
+
+/// One box-filter pass over `steps x lanes` floats.
+///
+/// * `window`: the full window size F (>= 1).
+/// * `out_rows`: for every output step `o`, the row of `out` it is written to, or
+///   `u32::MAX` when that output is not needed (its division is skipped; the running sum
+///   is still updated identically). `None` means every step is written to row `o`.
+/// * `sums`: scratch of at least `lanes` floats.
+pub(crate) fn box_pass(
+    input: &[f32],
+    out: &mut [f32],
+    sums: &mut [f32],
+    lanes: usize,
+    steps: usize,
+    window: usize,
+    out_rows: Option<&[u32]>,
+) {
+    #[cfg(target_arch = "x86_64")]
+    {
+        if std::is_x86_feature_detected!("avx2") {
+            // SAFETY: the CPU supports AVX2 (checked just above), which is the only
+            // requirement of the `target_feature` function; it has no other preconditions.
+            unsafe { box_pass_avx2(input, out, sums, lanes, steps, window, out_rows) };
+            return;
+        }
+    }
+    box_pass_generic(input, out, sums, lanes, steps, window, out_rows);
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+fn box_pass_avx2(
+    input: &[f32],
+    out: &mut [f32],
+    sums: &mut [f32],
+    lanes: usize,
+    steps: usize,
+    window: usize,
+    out_rows: Option<&[u32]>,
+) {
+    box_pass_impl(input, out, sums, lanes, steps, window, out_rows);
+}
+
+fn box_pass_generic(
+    input: &[f32],
+    out: &mut [f32],
+    sums: &mut [f32],
+    lanes: usize,
+    steps: usize,
+    window: usize,
+    out_rows: Option<&[u32]>,
+) {
+    box_pass_impl(input, out, sums, lanes, steps, window, out_rows);
+}
+
+#[inline(always)]
+fn row(buf: &[f32], lanes: usize, i: usize) -> &[f32] {
+    &buf[i * lanes..(i + 1) * lanes]
+}
+
+#[inline(always)]
+fn box_pass_impl(
+    input: &[f32],
+    out: &mut [f32],
+    sums: &mut [f32],
+    lanes: usize,
+    steps: usize,
+    window: usize,
+    out_rows: Option<&[u32]>,
+) {
+    let sums = &mut sums[..lanes];
+    sums.fill(0.0);
+    let half = (window + 2) / 2;
+    let phase1 = half - 1;
+    let phase2 = window - half + 1;
+    let phase3 = steps - window;
+    let phase4 = half - 1;
+    let dest = |o: usize| -> Option<usize> {
+        match out_rows {
+            None => Some(o),
+            Some(map) => {
+                let d = map[o];
+                if d == u32::MAX {
+                    None
+                } else {
+                    Some(d as usize)
+                }
+            }
+        }
+    };
+    let (mut r, mut l, mut o) = (0usize, 0usize, 0usize);
+    let mut count: u32 = 0;
+    for _ in 0..phase1 {
+        for (s, &v) in sums.iter_mut().zip(row(input, lanes, r)) {
+            *s += v;
+        }
+        count += 1;
+        r += 1;
+    }
+    for _ in 0..phase2 {
+        count += 1;
+        let c = count as f32;
+        let vr = row(input, lanes, r);
+        if let Some(d) = dest(o) {
+            let dst = &mut out[d * lanes..(d + 1) * lanes];
+            for ((s, &v), q) in sums.iter_mut().zip(vr).zip(dst.iter_mut()) {
+                *s += v;
+                *q = *s / c;
+            }
+        } else {
+            for (s, &v) in sums.iter_mut().zip(vr) {
+                *s += v;
+            }
+        }
+        r += 1;
+        o += 1;
+    }
+    let c = count as f32;
+    for _ in 0..phase3 {
+        let vr = row(input, lanes, r);
+        let vl = row(input, lanes, l);
+        if let Some(d) = dest(o) {
+            let dst = &mut out[d * lanes..(d + 1) * lanes];
+            for (((s, &a), &b), q) in sums.iter_mut().zip(vr).zip(vl).zip(dst.iter_mut()) {
+                *s += a;
+                *s -= b;
+                *q = *s / c;
+            }
+        } else {
+            for ((s, &a), &b) in sums.iter_mut().zip(vr).zip(vl) {
+                *s += a;
+                *s -= b;
+            }
+        }
+        r += 1;
+        l += 1;
+        o += 1;
+    }
+    for _ in 0..phase4 {
+        count -= 1;
+        let c = count as f32;
+        let vl = row(input, lanes, l);
+        if let Some(d) = dest(o) {
+            let dst = &mut out[d * lanes..(d + 1) * lanes];
+            for ((s, &b), q) in sums.iter_mut().zip(vl).zip(dst.iter_mut()) {
+                *s -= b;
+                *q = *s / c;
+            }
+        } else {
+            for (s, &b) in sums.iter_mut().zip(vl) {
+                *s -= b;
+            }
+        }
+        l += 1;
+        o += 1;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Straight transcription of the reference's one-vector, strided running sum.
+    fn reference_1d(v: &[f32], window: usize) -> Vec<f32> {
+        let n = v.len();
+        let half = (window + 2) / 2;
+        let mut out = vec![0.0f32; n];
+        let (mut sum, mut cnt, mut r, mut l, mut o) = (0.0f32, 0i32, 0, 0, 0);
+        for _ in 0..half - 1 {
+            sum += v[r];
+            cnt += 1;
+            r += 1;
+        }
+        for _ in 0..window - half + 1 {
+            sum += v[r];
+            cnt += 1;
+            out[o] = sum / cnt as f32;
+            r += 1;
+            o += 1;
+        }
+        for _ in 0..n - window {
+            sum += v[r];
+            sum -= v[l];
+            out[o] = sum / cnt as f32;
+            r += 1;
+            l += 1;
+            o += 1;
+        }
+        for _ in 0..half - 1 {
+            sum -= v[l];
+            cnt -= 1;
+            out[o] = sum / cnt as f32;
+            l += 1;
+            o += 1;
+        }
+        out
+    }
+
+    #[test]
+    fn lanes_match_one_vector_reference_bit_for_bit() {
+        let steps = 37;
+        let lanes = 13;
+        let mut state = 0x1234_5678_9abc_def0u64;
+        let input: Vec<f32> = (0..steps * lanes)
+            .map(|_| {
+                state ^= state << 13;
+                state ^= state >> 7;
+                state ^= state << 17;
+                (state % 25_600) as f32 / 100.37
+            })
+            .collect();
+        for window in 1..=steps {
+            let mut out = vec![0.0; steps * lanes];
+            let mut sums = vec![0.0; lanes];
+            box_pass(&input, &mut out, &mut sums, lanes, steps, window, None);
+            let mut generic = vec![0.0; steps * lanes];
+            box_pass_generic(&input, &mut generic, &mut sums, lanes, steps, window, None);
+            for lane in 0..lanes {
+                let v: Vec<f32> = (0..steps).map(|s| input[s * lanes + lane]).collect();
+                let want = reference_1d(&v, window);
+                for s in 0..steps {
+                    assert_eq!(out[s * lanes + lane].to_bits(), want[s].to_bits());
+                    assert_eq!(generic[s * lanes + lane].to_bits(), want[s].to_bits());
+                }
+            }
+        }
+    }
+}
