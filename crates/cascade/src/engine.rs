@@ -1,0 +1,939 @@
+//! The per-sample event-driven cascade (spec §4.3 steps 1–5).
+
+use std::cmp::Ordering;
+use std::collections::BinaryHeap;
+
+use rand::{Rng, RngCore, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+
+use crate::compiled::{CompiledModel, CompiledScenario, Exposure, cell_of, islands};
+use crate::dist::{Purpose, element_uniform};
+use crate::results::SimConfig;
+
+pub(crate) const NONE: u32 = u32::MAX;
+pub(crate) const ROOT: u32 = u32::MAX - 1;
+const EPS: f64 = 1e-9;
+
+#[inline]
+fn up(f: f64) -> bool {
+    f >= 1.0 - EPS
+}
+
+// Edge states.
+const OK: u8 = 0;
+const BUFFERING: u8 = 1;
+const CUT: u8 = 2;
+const RECOVERING: u8 = 3;
+const SWITCHING: u8 = 4;
+const SWITCHING_CUT: u8 = 5;
+const SUBSTITUTED: u8 = 6;
+
+// Event kinds.
+const EV_DAMAGE: u8 = 0;
+const EV_REPAIR: u8 = 1;
+const EV_BUFFER: u8 = 2;
+const EV_SWITCH: u8 = 3;
+const EV_RECOVERY: u8 = 4;
+
+#[derive(Debug, Clone, Copy)]
+struct Event {
+    t: f64,
+    seq: u64,
+    kind: u8,
+    target: u32,
+    /// Generation for edge events; damage level bits for damage events.
+    aux: u64,
+}
+
+impl PartialEq for Event {
+    fn eq(&self, other: &Self) -> bool {
+        self.cmp(other) == Ordering::Equal
+    }
+}
+impl Eq for Event {}
+impl PartialOrd for Event {
+    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
+        Some(self.cmp(other))
+    }
+}
+impl Ord for Event {
+    fn cmp(&self, other: &Self) -> Ordering {
+        // Reversed: BinaryHeap is a max-heap, we want the earliest event first.
+        other
+            .t
+            .total_cmp(&self.t)
+            .then_with(|| other.seq.cmp(&self.seq))
+    }
+}
+
+/// Initial damage of one node in one sample.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Damage {
+    pub node: u32,
+    pub onset: f64,
+    pub until: f64,
+    pub level: f64,
+    /// Component index, or `components + network index` for islanding.
+    pub label: u32,
+}
+
+/// Per-group result of one sample.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct GroupSample {
+    pub group: u32,
+    pub peak: f64,
+    pub duration: f64,
+    pub user_hours: f64,
+}
+
+/// Result of one sample.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct SampleOutcome {
+    pub user_hours: f64,
+    pub peak_users: f64,
+    pub events: u64,
+    pub truncated: bool,
+    pub initial_failures: u32,
+    pub groups: Vec<GroupSample>,
+    /// (member state index, user-hours, peak users)
+    pub member_states: Vec<(u16, f64, f64)>,
+    pub cross_border: bool,
+    pub six_member_states: bool,
+}
+
+/// Reusable per-thread state; reset sparsely after each sample.
+pub(crate) struct Scratch {
+    f: Vec<f64>,
+    own: Vec<f64>,
+    own_until: Vec<f64>,
+    pub(crate) cause: Vec<u32>,
+    pub(crate) first_cause: Vec<u32>,
+    pub(crate) root_label: Vec<u32>,
+    pub(crate) first_t: Vec<f64>,
+    last_t: Vec<f64>,
+    pub(crate) uh: Vec<f64>,
+    pub(crate) peak: Vec<f64>,
+    pub(crate) dur: Vec<f64>,
+    spare_used: Vec<f64>,
+    node_touched: Vec<bool>,
+    pub(crate) touched_nodes: Vec<u32>,
+    e_state: Vec<u8>,
+    e_gen: Vec<u32>,
+    e_effect: Vec<f64>,
+    e_sub: Vec<u32>,
+    e_touched: Vec<bool>,
+    touched_edges: Vec<u32>,
+    g_aff: Vec<f64>,
+    g_peak: Vec<f64>,
+    g_cnt: Vec<u32>,
+    g_since: Vec<f64>,
+    g_dur: Vec<f64>,
+    g_uh: Vec<f64>,
+    g_touched: Vec<bool>,
+    touched_groups: Vec<u32>,
+    ms_aff: Vec<f64>,
+    ms_peak: Vec<f64>,
+    ms_uh: Vec<f64>,
+    damaged: Vec<bool>,
+    damaged_list: Vec<u32>,
+    heap: BinaryHeap<Event>,
+    seq: u64,
+    total_aff: f64,
+    total_peak: f64,
+    events: u64,
+    threshold: f64,
+    sample_key: u64,
+}
+
+impl Scratch {
+    pub(crate) fn new(cm: &CompiledModel) -> Scratch {
+        let n = cm.model.nodes.len();
+        let e = cm.model.dependencies.len();
+        let g = cm.groups.len();
+        let m = cm.member_states.len();
+        Scratch {
+            f: vec![1.0; n],
+            own: vec![1.0; n],
+            own_until: vec![0.0; n],
+            cause: vec![NONE; n],
+            first_cause: vec![NONE; n],
+            root_label: vec![NONE; n],
+            first_t: vec![f64::INFINITY; n],
+            last_t: vec![0.0; n],
+            uh: vec![0.0; n],
+            peak: vec![0.0; n],
+            dur: vec![0.0; n],
+            spare_used: vec![0.0; n],
+            node_touched: vec![false; n],
+            touched_nodes: Vec::new(),
+            e_state: vec![OK; e],
+            e_gen: vec![0; e],
+            e_effect: vec![1.0; e],
+            e_sub: vec![NONE; e],
+            e_touched: vec![false; e],
+            touched_edges: Vec::new(),
+            g_aff: vec![0.0; g],
+            g_peak: vec![0.0; g],
+            g_cnt: vec![0; g],
+            g_since: vec![0.0; g],
+            g_dur: vec![0.0; g],
+            g_uh: vec![0.0; g],
+            g_touched: vec![false; g],
+            touched_groups: Vec::new(),
+            ms_aff: vec![0.0; m],
+            ms_peak: vec![0.0; m],
+            ms_uh: vec![0.0; m],
+            damaged: vec![false; n],
+            damaged_list: Vec::new(),
+            heap: BinaryHeap::new(),
+            seq: 0,
+            total_aff: 0.0,
+            total_peak: 0.0,
+            events: 0,
+            threshold: 0.5,
+            sample_key: 0,
+        }
+    }
+
+    fn reset(&mut self) {
+        for &i in &self.touched_nodes {
+            let i = i as usize;
+            self.f[i] = 1.0;
+            self.own[i] = 1.0;
+            self.own_until[i] = 0.0;
+            self.cause[i] = NONE;
+            self.first_cause[i] = NONE;
+            self.root_label[i] = NONE;
+            self.first_t[i] = f64::INFINITY;
+            self.last_t[i] = 0.0;
+            self.uh[i] = 0.0;
+            self.peak[i] = 0.0;
+            self.dur[i] = 0.0;
+            self.spare_used[i] = 0.0;
+            self.node_touched[i] = false;
+        }
+        self.touched_nodes.clear();
+        for &e in &self.touched_edges {
+            let e = e as usize;
+            self.e_state[e] = OK;
+            self.e_gen[e] = 0;
+            self.e_effect[e] = 1.0;
+            self.e_sub[e] = NONE;
+            self.e_touched[e] = false;
+        }
+        self.touched_edges.clear();
+        for &g in &self.touched_groups {
+            let g = g as usize;
+            self.g_aff[g] = 0.0;
+            self.g_peak[g] = 0.0;
+            self.g_cnt[g] = 0;
+            self.g_since[g] = 0.0;
+            self.g_dur[g] = 0.0;
+            self.g_uh[g] = 0.0;
+            self.g_touched[g] = false;
+        }
+        self.touched_groups.clear();
+        for v in self
+            .ms_aff
+            .iter_mut()
+            .chain(self.ms_peak.iter_mut())
+            .chain(self.ms_uh.iter_mut())
+        {
+            *v = 0.0;
+        }
+        for &i in &self.damaged_list {
+            self.damaged[i as usize] = false;
+        }
+        self.damaged_list.clear();
+        self.heap.clear();
+        self.seq = 0;
+        self.total_aff = 0.0;
+        self.total_peak = 0.0;
+        self.events = 0;
+    }
+
+    #[inline]
+    fn touch_node(&mut self, i: u32) {
+        if !self.node_touched[i as usize] {
+            self.node_touched[i as usize] = true;
+            self.touched_nodes.push(i);
+        }
+    }
+
+    #[inline]
+    fn touch_edge(&mut self, e: u32) {
+        if !self.e_touched[e as usize] {
+            self.e_touched[e as usize] = true;
+            self.touched_edges.push(e);
+        }
+    }
+
+    #[inline]
+    fn push(&mut self, t: f64, kind: u8, target: u32, aux: u64) {
+        self.seq += 1;
+        self.heap.push(Event {
+            t,
+            seq: self.seq,
+            kind,
+            target,
+            aux,
+        });
+    }
+
+    /// Integrates node `i`'s impact from its last change up to `t`.
+    #[inline]
+    fn account(&mut self, cm: &CompiledModel, i: u32, t: f64) {
+        let iu = i as usize;
+        let dt = t - self.last_t[iu];
+        if dt > 0.0 {
+            let users = cm.model.nodes[iu].users;
+            self.uh[iu] += users * (1.0 - self.f[iu]) * dt;
+            if self.f[iu] < self.threshold {
+                self.dur[iu] += dt;
+            }
+        }
+        self.last_t[iu] = t;
+    }
+
+    fn buffer_of(&self, cm: &CompiledModel, e: u32) -> f64 {
+        let u = element_uniform(self.sample_key, e as u64, Purpose::Buffer);
+        cm.model.dependencies[e as usize].buffer_hours.sample(u)
+    }
+
+    fn set_level(&mut self, cm: &CompiledModel, i: u32, nf: f64, cause: u32, t: f64) {
+        self.touch_node(i);
+        self.account(cm, i, t);
+        let iu = i as usize;
+        let old = self.f[iu];
+        self.f[iu] = nf;
+        self.cause[iu] = cause;
+        if up(old) && !up(nf) && self.first_cause[iu] == NONE {
+            self.first_cause[iu] = cause;
+        }
+        let users = cm.model.nodes[iu].users;
+        let g = cm.group_of[iu];
+        let gu = g as usize;
+        let was_dis = old < self.threshold;
+        let is_dis = nf < self.threshold;
+        if (users > 0.0 || was_dis != is_dis) && !self.g_touched[gu] {
+            self.g_touched[gu] = true;
+            self.touched_groups.push(g);
+        }
+        if users > 0.0 {
+            let delta = users * (old - nf);
+            let aff = users * (1.0 - nf);
+            if aff > self.peak[iu] {
+                self.peak[iu] = aff;
+            }
+            self.g_aff[gu] += delta;
+            if self.g_aff[gu] > self.g_peak[gu] {
+                self.g_peak[gu] = self.g_aff[gu];
+            }
+            let m = cm.ms_of[iu] as usize;
+            self.ms_aff[m] += delta;
+            if self.ms_aff[m] > self.ms_peak[m] {
+                self.ms_peak[m] = self.ms_aff[m];
+            }
+            self.total_aff += delta;
+            if self.total_aff > self.total_peak {
+                self.total_peak = self.total_aff;
+            }
+        }
+        if !was_dis && is_dis {
+            if self.first_t[iu].is_infinite() {
+                self.first_t[iu] = t;
+            }
+            if self.g_cnt[gu] == 0 {
+                self.g_since[gu] = t;
+            }
+            self.g_cnt[gu] += 1;
+        } else if was_dis && !is_dis {
+            self.g_cnt[gu] -= 1;
+            if self.g_cnt[gu] == 0 {
+                self.g_dur[gu] += t - self.g_since[gu];
+            }
+        }
+        if (old - nf).abs() <= EPS {
+            return;
+        }
+        let (os, oe) = (
+            cm.out_edges.start[iu] as usize,
+            cm.out_edges.start[iu + 1] as usize,
+        );
+        for k in os..oe {
+            let e = cm.out_edges.items[k];
+            self.on_supplier_change(cm, e, old, nf, t);
+        }
+        if up(old) && !up(nf) {
+            let (ss, se) = (
+                cm.sub_edges.start[iu] as usize,
+                cm.sub_edges.start[iu + 1] as usize,
+            );
+            for k in ss..se {
+                let e = cm.sub_edges.items[k];
+                self.on_substitute_lost(cm, e, i, t);
+            }
+        }
+    }
+
+    /// True when `i` is on the current causal chain of `supplier`.
+    fn in_chain(&self, cm: &CompiledModel, supplier: u32, i: u32) -> bool {
+        let mut x = supplier;
+        for _ in 0..1_000_000 {
+            if x == i {
+                return true;
+            }
+            let c = self.cause[x as usize];
+            if c == NONE || c == ROOT {
+                return false;
+            }
+            x = cm.model.dependencies[c as usize].supplier;
+        }
+        true
+    }
+
+    fn reevaluate(&mut self, cm: &CompiledModel, i: u32, t: f64) {
+        let iu = i as usize;
+        let mut nf = self.own[iu];
+        let mut cause = if up(nf) { NONE } else { ROOT };
+        let (s, en) = (
+            cm.in_edges.start[iu] as usize,
+            cm.in_edges.start[iu + 1] as usize,
+        );
+        for k in s..en {
+            let e = cm.in_edges.items[k];
+            let st = self.e_state[e as usize];
+            if st == CUT || st == SWITCHING_CUT || st == RECOVERING {
+                let eff = self.e_effect[e as usize];
+                if eff < nf - EPS {
+                    let sup = cm.model.dependencies[e as usize].supplier;
+                    if self.in_chain(cm, sup, i) {
+                        continue;
+                    }
+                    nf = eff;
+                    cause = e;
+                }
+            }
+        }
+        if (nf - self.f[iu]).abs() > EPS || (cause != self.cause[iu] && !up(nf)) {
+            self.set_level(cm, i, nf, cause, t);
+        }
+    }
+
+    fn edge_effect(&self, cm: &CompiledModel, e: u32) -> f64 {
+        let d = &cm.model.dependencies[e as usize];
+        1.0 - d.strength * (1.0 - self.f[d.supplier as usize])
+    }
+
+    fn start_outage(&mut self, cm: &CompiledModel, e: u32, t: f64) {
+        self.touch_edge(e);
+        let eu = e as usize;
+        let d = &cm.model.dependencies[eu];
+        for &k in &d.substitutes {
+            let ku = k as usize;
+            if up(self.f[ku])
+                && cm.model.nodes[ku].spare_capacity - self.spare_used[ku] >= d.load - EPS
+            {
+                self.touch_node(k);
+                self.spare_used[ku] += d.load;
+                self.e_sub[eu] = k;
+                self.e_gen[eu] = self.e_gen[eu].wrapping_add(1);
+                if d.switchover_hours <= 0.0 {
+                    self.e_state[eu] = SUBSTITUTED;
+                    return;
+                }
+                self.e_state[eu] = SWITCHING;
+                let g = self.e_gen[eu] as u64;
+                self.push(t + d.switchover_hours, EV_SWITCH, e, g);
+                let b = self.buffer_of(cm, e);
+                if b < d.switchover_hours {
+                    if b <= 0.0 {
+                        self.cut(cm, e, t);
+                    } else {
+                        self.push(t + b, EV_BUFFER, e, g);
+                    }
+                }
+                return;
+            }
+        }
+        self.e_state[eu] = BUFFERING;
+        self.e_gen[eu] = self.e_gen[eu].wrapping_add(1);
+        let b = self.buffer_of(cm, e);
+        if b <= 0.0 {
+            self.cut(cm, e, t);
+        } else {
+            let g = self.e_gen[eu] as u64;
+            self.push(t + b, EV_BUFFER, e, g);
+        }
+    }
+
+    fn cut(&mut self, cm: &CompiledModel, e: u32, t: f64) {
+        let eu = e as usize;
+        self.e_state[eu] = if self.e_state[eu] == SWITCHING {
+            SWITCHING_CUT
+        } else {
+            CUT
+        };
+        self.e_effect[eu] = self.edge_effect(cm, e);
+        let dep = cm.model.dependencies[eu].dependent;
+        self.reevaluate(cm, dep, t);
+    }
+
+    fn recovering(&mut self, cm: &CompiledModel, e: u32, t: f64) {
+        let eu = e as usize;
+        let d = &cm.model.dependencies[eu];
+        self.e_gen[eu] = self.e_gen[eu].wrapping_add(1);
+        if d.recovery_lag_hours <= 0.0 {
+            self.e_state[eu] = OK;
+            self.e_effect[eu] = 1.0;
+            let dep = d.dependent;
+            self.reevaluate(cm, dep, t);
+        } else {
+            self.e_state[eu] = RECOVERING;
+            let g = self.e_gen[eu] as u64;
+            let lag = d.recovery_lag_hours;
+            self.push(t + lag, EV_RECOVERY, e, g);
+        }
+    }
+
+    fn release(&mut self, cm: &CompiledModel, e: u32) {
+        let eu = e as usize;
+        let k = self.e_sub[eu];
+        if k != NONE {
+            self.spare_used[k as usize] -= cm.model.dependencies[eu].load;
+            self.e_sub[eu] = NONE;
+        }
+    }
+
+    fn on_supplier_change(&mut self, cm: &CompiledModel, e: u32, old: f64, new: f64, t: f64) {
+        let eu = e as usize;
+        let st = self.e_state[eu];
+        if up(old) && !up(new) {
+            match st {
+                OK => self.start_outage(cm, e, t),
+                RECOVERING => {
+                    // Supplier failed again before the dependent resumed: the
+                    // buffer has not refilled.
+                    self.e_gen[eu] = self.e_gen[eu].wrapping_add(1);
+                    self.cut(cm, e, t);
+                }
+                _ => {}
+            }
+        } else if !up(old) && !up(new) {
+            if st == CUT || st == SWITCHING_CUT {
+                self.e_effect[eu] = self.edge_effect(cm, e);
+                let dep = cm.model.dependencies[eu].dependent;
+                self.reevaluate(cm, dep, t);
+            }
+        } else if !up(old) && up(new) {
+            match st {
+                BUFFERING => {
+                    self.e_state[eu] = OK;
+                    self.e_gen[eu] = self.e_gen[eu].wrapping_add(1);
+                }
+                SWITCHING => {
+                    self.release(cm, e);
+                    self.e_state[eu] = OK;
+                    self.e_gen[eu] = self.e_gen[eu].wrapping_add(1);
+                }
+                SUBSTITUTED => {
+                    self.release(cm, e);
+                    self.e_state[eu] = OK;
+                }
+                SWITCHING_CUT => {
+                    self.release(cm, e);
+                    self.recovering(cm, e, t);
+                }
+                CUT => self.recovering(cm, e, t),
+                _ => {}
+            }
+        }
+    }
+
+    fn on_substitute_lost(&mut self, cm: &CompiledModel, e: u32, k: u32, t: f64) {
+        let eu = e as usize;
+        if self.e_sub[eu] != k {
+            return;
+        }
+        let st = self.e_state[eu];
+        if !(st == SWITCHING || st == SWITCHING_CUT || st == SUBSTITUTED) {
+            return;
+        }
+        self.release(cm, e);
+        self.e_gen[eu] = self.e_gen[eu].wrapping_add(1);
+        if st == SWITCHING_CUT {
+            self.e_state[eu] = CUT;
+            self.e_effect[eu] = self.edge_effect(cm, e);
+            let dep = cm.model.dependencies[eu].dependent;
+            self.reevaluate(cm, dep, t);
+        } else {
+            self.e_state[eu] = OK;
+            self.start_outage(cm, e, t);
+        }
+    }
+
+    /// Draws the initial damage of one sample (spec §4.3 steps 1–2).
+    fn initial_damage(
+        &mut self,
+        cm: &CompiledModel,
+        cs: &CompiledScenario,
+        rng: &mut ChaCha8Rng,
+    ) -> Vec<Damage> {
+        let nodes = &cm.model.nodes;
+        let mut out = Vec::new();
+        for (ci, (comp, cc)) in cs
+            .scenario
+            .components
+            .iter()
+            .zip(&cs.components)
+            .enumerate()
+        {
+            let intensity = comp
+                .intensity
+                .sample(rng.random::<f64>().clamp(1e-12, 1.0 - 1e-12));
+            let salt = (ci as u64) << 40;
+            let expose = |i: u32, local: f64, out: &mut Vec<Damage>| {
+                let r = cc.rule_of[i as usize];
+                if r == u16::MAX {
+                    return;
+                }
+                let rule = &comp.damage[r as usize];
+                let p = rule.fragility.probability(local);
+                let key = salt ^ i as u64;
+                if p >= 1.0 || element_uniform(self.sample_key, key, Purpose::Fragility) < p {
+                    let u = element_uniform(self.sample_key, key, Purpose::Repair);
+                    let repair = rule.repair_hours.sample(u);
+                    out.push(Damage {
+                        node: i,
+                        onset: comp.onset_hours,
+                        until: comp.onset_hours + repair,
+                        level: rule.residual_function,
+                        label: ci as u32,
+                    });
+                }
+            };
+            match &cc.exposure {
+                Exposure::Fixed(v) => {
+                    for &i in v {
+                        expose(i, intensity, &mut out);
+                    }
+                }
+                Exposure::OneOf(v) => {
+                    let k = rng.random_range(0..v.len());
+                    expose(v[k], intensity, &mut out);
+                }
+                Exposure::Circle { cells, centres } => {
+                    let crate::scenario::Footprint::Circle {
+                        radius_km,
+                        jitter_km,
+                        ..
+                    } = &comp.footprint
+                    else {
+                        continue;
+                    };
+                    let (clat, clon) = centres[rng.random_range(0..centres.len())];
+                    let radius = radius_km.sample(rng.random::<f64>().clamp(1e-12, 1.0 - 1e-12));
+                    let ang = rng.random::<f64>() * std::f64::consts::TAU;
+                    let dist = jitter_km * rng.random::<f64>().sqrt();
+                    let lat0 = clat + dist * ang.cos() / 111.0;
+                    let coslat = lat0.to_radians().cos().max(0.05);
+                    let lon0 = clon + dist * ang.sin() / (111.0 * coslat);
+                    if radius <= 0.0 {
+                        continue;
+                    }
+                    let dlat = radius / 111.0;
+                    let dlon = radius / (111.0 * coslat);
+                    let (a0, b0) = cell_of(lat0 - dlat, lon0 - dlon);
+                    let (a1, b1) = cell_of(lat0 + dlat, lon0 + dlon);
+                    let span = ((a1 - a0 + 1) as i64) * ((b1 - b0 + 1) as i64);
+                    let mut hits: Vec<(u32, f64)> = Vec::new();
+                    let visit = |list: &Vec<u32>, hits: &mut Vec<(u32, f64)>| {
+                        for &i in list {
+                            let n = &nodes[i as usize];
+                            let d = haversine_km(lat0, lon0, n.lat, n.lon);
+                            if d <= radius {
+                                hits.push((i, intensity * (1.0 - 0.5 * d / radius)));
+                            }
+                        }
+                    };
+                    if span > cells.len() as i64 {
+                        for list in cells.values() {
+                            visit(list, &mut hits);
+                        }
+                    } else {
+                        for a in a0..=a1 {
+                            for b in b0..=b1 {
+                                if let Some(list) = cells.get(&(a, b)) {
+                                    visit(list, &mut hits);
+                                }
+                            }
+                        }
+                    }
+                    hits.sort_unstable_by_key(|h| h.0);
+                    for (i, local) in hits {
+                        expose(i, local, &mut out);
+                    }
+                }
+            }
+        }
+        out
+    }
+
+    /// Adds de-energised islands of each supply network to the damage list.
+    fn islanding(&mut self, cm: &CompiledModel, cs: &CompiledScenario, damage: &mut Vec<Damage>) {
+        if cm.networks.is_empty() {
+            return;
+        }
+        let stress = cs.scenario.network_stress;
+        let mut touched_mask = 0u64;
+        let mut onset = [f64::INFINITY; 64];
+        for d in damage.iter() {
+            let i = d.node as usize;
+            if !self.damaged[i] && d.level < 1.0 - EPS {
+                self.damaged[i] = true;
+                self.damaged_list.push(d.node);
+            }
+            let mask = cm.net_mask[i];
+            touched_mask |= mask;
+            for (k, o) in onset.iter_mut().enumerate().take(cm.networks.len()) {
+                if mask & (1 << k) != 0 && d.onset < *o {
+                    *o = d.onset;
+                }
+            }
+        }
+        let n_comp = cs.scenario.components.len() as u32;
+        for (k, (net, cn)) in cm.model.networks.iter().zip(&cm.networks).enumerate() {
+            if touched_mask & (1 << k) == 0 && (stress - 1.0).abs() < 1e-12 {
+                continue;
+            }
+            let t0 = if onset[k].is_finite() { onset[k] } else { 0.0 };
+            let (comp, viable) = islands(net, cn, &self.damaged, stress);
+            for (li, &node) in net.members.iter().enumerate() {
+                if self.damaged[node as usize] {
+                    continue;
+                }
+                let base_ok = cn.base_viable[cn.base_comp[li] as usize];
+                if base_ok && !viable[comp[li] as usize] {
+                    let u = element_uniform(self.sample_key, node as u64, Purpose::Restoration);
+                    let r = net.restoration_hours.sample(u);
+                    damage.push(Damage {
+                        node,
+                        onset: t0,
+                        until: t0 + r,
+                        level: 0.0,
+                        label: n_comp + k as u32,
+                    });
+                }
+            }
+        }
+    }
+
+    /// Runs one sample; the scratch keeps the per-node state until the next call
+    /// so that causal paths can be read.
+    pub(crate) fn run(
+        &mut self,
+        cm: &CompiledModel,
+        cs: &CompiledScenario,
+        cfg: &SimConfig,
+        seed: u64,
+        index: u64,
+    ) -> SampleOutcome {
+        self.reset();
+        self.threshold = cfg.disruption_threshold;
+        let mut rng = ChaCha8Rng::seed_from_u64(seed);
+        rng.set_stream(index);
+        self.sample_key = rng.next_u64();
+        let mut damage = self.initial_damage(cm, cs, &mut rng);
+        let hazard_damage = damage.len();
+        self.islanding(cm, cs, &mut damage);
+        let n_ms = cm.member_states.len();
+        let mut origin = vec![false; n_ms];
+        for (k, d) in damage.iter().enumerate() {
+            if k < hazard_damage {
+                origin[cm.ms_of[d.node as usize] as usize] = true;
+            }
+            let iu = d.node as usize;
+            self.touch_node(d.node);
+            if self.root_label[iu] == NONE {
+                self.root_label[iu] = d.label;
+            }
+            self.push(d.onset, EV_DAMAGE, d.node, d.level.to_bits());
+            if d.until.is_finite() {
+                self.push(d.until, EV_REPAIR, d.node, 0);
+            }
+            if d.until > self.own_until[iu] {
+                self.own_until[iu] = d.until;
+            }
+        }
+        let horizon = cfg.horizon_hours;
+        let mut truncated = false;
+        while let Some(ev) = self.heap.pop() {
+            if ev.t > horizon {
+                break;
+            }
+            self.events += 1;
+            if self.events > cfg.max_events_per_sample {
+                truncated = true;
+                break;
+            }
+            match ev.kind {
+                EV_DAMAGE => {
+                    let iu = ev.target as usize;
+                    let level = f64::from_bits(ev.aux);
+                    if level < self.own[iu] {
+                        self.own[iu] = level;
+                        self.reevaluate(cm, ev.target, ev.t);
+                    }
+                }
+                EV_REPAIR => {
+                    let iu = ev.target as usize;
+                    if ev.t >= self.own_until[iu] - EPS && self.own[iu] < 1.0 {
+                        self.own[iu] = 1.0;
+                        self.reevaluate(cm, ev.target, ev.t);
+                    }
+                }
+                EV_BUFFER => {
+                    let eu = ev.target as usize;
+                    if self.e_gen[eu] as u64 == ev.aux {
+                        let st = self.e_state[eu];
+                        if st == BUFFERING || st == SWITCHING {
+                            self.cut(cm, ev.target, ev.t);
+                        }
+                    }
+                }
+                EV_SWITCH => {
+                    let eu = ev.target as usize;
+                    if self.e_gen[eu] as u64 == ev.aux {
+                        let st = self.e_state[eu];
+                        if st == SWITCHING || st == SWITCHING_CUT {
+                            self.e_state[eu] = SUBSTITUTED;
+                            self.e_effect[eu] = 1.0;
+                            if st == SWITCHING_CUT {
+                                let dep = cm.model.dependencies[eu].dependent;
+                                self.reevaluate(cm, dep, ev.t);
+                            }
+                        }
+                    }
+                }
+                EV_RECOVERY => {
+                    let eu = ev.target as usize;
+                    if self.e_gen[eu] as u64 == ev.aux && self.e_state[eu] == RECOVERING {
+                        self.e_state[eu] = OK;
+                        self.e_effect[eu] = 1.0;
+                        let dep = cm.model.dependencies[eu].dependent;
+                        self.reevaluate(cm, dep, ev.t);
+                    }
+                }
+                _ => {}
+            }
+        }
+        self.finish(cm, cfg, &origin, hazard_damage as u32, truncated)
+    }
+
+    fn finish(
+        &mut self,
+        cm: &CompiledModel,
+        cfg: &SimConfig,
+        origin: &[bool],
+        initial: u32,
+        truncated: bool,
+    ) -> SampleOutcome {
+        let horizon = cfg.horizon_hours;
+        let mut total_uh = 0.0;
+        for k in 0..self.touched_nodes.len() {
+            let i = self.touched_nodes[k];
+            self.account(cm, i, horizon);
+            let iu = i as usize;
+            if self.uh[iu] > 0.0 {
+                let g = cm.group_of[iu] as usize;
+                self.g_uh[g] += self.uh[iu];
+                self.ms_uh[cm.ms_of[iu] as usize] += self.uh[iu];
+                total_uh += self.uh[iu];
+            }
+        }
+        let mut groups = Vec::with_capacity(self.touched_groups.len());
+        let mut tg = self.touched_groups.clone();
+        tg.sort_unstable();
+        for g in tg {
+            let gu = g as usize;
+            if self.g_cnt[gu] > 0 {
+                self.g_dur[gu] += horizon - self.g_since[gu];
+                self.g_cnt[gu] = 0;
+            }
+            if self.g_uh[gu] > 0.0 || self.g_dur[gu] > 0.0 {
+                groups.push(GroupSample {
+                    group: g,
+                    peak: self.g_peak[gu],
+                    duration: self.g_dur[gu],
+                    user_hours: self.g_uh[gu],
+                });
+            }
+        }
+        let mut member_states = Vec::new();
+        let mut affected = 0u32;
+        let mut cross = false;
+        for (m, &from_origin) in origin.iter().enumerate() {
+            if self.ms_uh[m] > 0.0 || self.ms_peak[m] > 0.0 {
+                member_states.push((m as u16, self.ms_uh[m], self.ms_peak[m]));
+            }
+            if self.ms_peak[m] >= cfg.significant_users && self.ms_peak[m] > 0.0 {
+                affected += 1;
+                if !from_origin {
+                    cross = true;
+                }
+            }
+        }
+        SampleOutcome {
+            user_hours: total_uh,
+            peak_users: self.total_peak,
+            events: self.events,
+            truncated,
+            initial_failures: initial,
+            groups,
+            member_states,
+            cross_border: cross,
+            six_member_states: affected >= 6,
+        }
+    }
+
+    /// Provisions disrupted in the last sample (users > 0 and below threshold at some time).
+    pub(crate) fn disrupted_provisions(&self, cm: &CompiledModel) -> Vec<u32> {
+        let mut v: Vec<u32> = self
+            .touched_nodes
+            .iter()
+            .copied()
+            .filter(|&i| {
+                cm.model.nodes[i as usize].users > 0.0 && self.first_t[i as usize].is_finite()
+            })
+            .collect();
+        v.sort_unstable();
+        v
+    }
+
+    /// Causal chain of `i` as recorded at its first degradation: (node, edge
+    /// leading into the node or NONE for the root), root first.
+    pub(crate) fn chain(&self, cm: &CompiledModel, i: u32) -> Vec<(u32, u32)> {
+        let mut out = Vec::new();
+        let mut x = i;
+        for _ in 0..100_000 {
+            let c = self.first_cause[x as usize];
+            if c == NONE || c == ROOT {
+                out.push((x, NONE));
+                break;
+            }
+            out.push((x, c));
+            x = cm.model.dependencies[c as usize].supplier;
+        }
+        out.reverse();
+        out
+    }
+}
+
+/// Great-circle distance in km.
+pub(crate) fn haversine_km(lat1: f64, lon1: f64, lat2: f64, lon2: f64) -> f64 {
+    let (p1, p2) = (lat1.to_radians(), lat2.to_radians());
+    let dp = p2 - p1;
+    let dl = (lon2 - lon1).to_radians();
+    let a = (dp / 2.0).sin().powi(2) + p1.cos() * p2.cos() * (dl / 2.0).sin().powi(2);
+    2.0 * 6371.0 * a.sqrt().min(1.0).asin()
+}

@@ -1,0 +1,276 @@
+//! Small cascades whose results are computed by hand (spec §4.6).
+
+mod common;
+
+use bulwark_cascade::*;
+use common::*;
+
+#[test]
+fn buffer_shorter_than_outage_disrupts_for_the_difference() {
+    // A down 0..5 h; B has a 2 h buffer: B is down 2..5 h -> 100 users x 3 h.
+    let m = model(
+        vec![node("A", "ES", 0.0), node("B", "ES", 100.0)],
+        vec![dep(0, 1, 2.0, 0.0)],
+    );
+    let d = run_one(&m, &outage(&["A"], 5.0));
+    assert!(close(d.user_hours, 300.0), "{}", d.user_hours);
+    let b = provision(&d, "B").expect("B disrupted");
+    assert!(close(b.first_disrupted_hours, 2.0));
+    assert!(close(b.duration_hours, 3.0));
+    assert!(close(b.peak_users, 100.0));
+    assert_eq!(b.path.len(), 2);
+    assert_eq!(b.path[0].id, "A");
+    assert_eq!(b.path[0].origin.as_deref(), Some("attack"));
+    assert_eq!(
+        b.path[1].via,
+        Some((DependencyKind::Physical, Resource::Electricity))
+    );
+}
+
+#[test]
+fn buffer_longer_than_outage_absorbs_it() {
+    let m = model(
+        vec![node("A", "ES", 0.0), node("B", "ES", 100.0)],
+        vec![dep(0, 1, 10.0, 0.0)],
+    );
+    let d = run_one(&m, &outage(&["A"], 5.0));
+    assert_eq!(d.user_hours, 0.0);
+    assert!(d.provisions.is_empty());
+}
+
+#[test]
+fn recovery_lag_extends_the_disruption() {
+    // Down 2..5 h, plus 1.5 h lag -> 2..6.5 h = 4.5 h x 100 users.
+    let m = model(
+        vec![node("A", "ES", 0.0), node("B", "ES", 100.0)],
+        vec![dep(0, 1, 2.0, 1.5)],
+    );
+    let d = run_one(&m, &outage(&["A"], 5.0));
+    assert!(close(d.user_hours, 450.0), "{}", d.user_hours);
+    assert!(close(provision(&d, "B").expect("B").duration_hours, 4.5));
+}
+
+fn substitute_model(spare: f64, switchover: f64) -> Model {
+    let mut c = node("C", "ES", 0.0);
+    c.spare_capacity = spare;
+    let mut e = dep(0, 1, 2.0, 0.0);
+    e.substitutes = vec![2];
+    e.load = 5.0;
+    e.switchover_hours = switchover;
+    model(
+        vec![node("A", "ES", 0.0), node("B", "ES", 100.0), c],
+        vec![e],
+    )
+}
+
+#[test]
+fn substitute_with_spare_capacity_takes_over() {
+    let d = run_one(&substitute_model(10.0, 0.0), &outage(&["A"], 5.0));
+    assert_eq!(d.user_hours, 0.0);
+}
+
+#[test]
+fn substitute_without_enough_capacity_does_not_help() {
+    let d = run_one(&substitute_model(4.0, 0.0), &outage(&["A"], 5.0));
+    assert!(close(d.user_hours, 300.0), "{}", d.user_hours);
+}
+
+#[test]
+fn slow_switchover_leaves_a_gap_after_the_buffer() {
+    // Buffer 2 h, switch-over 3 h: B is down 2..3 h.
+    let d = run_one(&substitute_model(10.0, 3.0), &outage(&["A"], 5.0));
+    assert!(close(d.user_hours, 100.0), "{}", d.user_hours);
+}
+
+#[test]
+fn substitute_capacity_is_shared_between_dependents() {
+    // Two dependents of A each need 5 units; C has 6 spare: only one is saved.
+    let mut c = node("C", "ES", 0.0);
+    c.spare_capacity = 6.0;
+    let mut e1 = dep(0, 1, 0.0, 0.0);
+    e1.substitutes = vec![3];
+    e1.load = 5.0;
+    let mut e2 = dep(0, 2, 0.0, 0.0);
+    e2.substitutes = vec![3];
+    e2.load = 5.0;
+    let m = model(
+        vec![
+            node("A", "ES", 0.0),
+            node("B1", "ES", 10.0),
+            node("B2", "ES", 10.0),
+            c,
+        ],
+        vec![e1, e2],
+    );
+    let d = run_one(&m, &outage(&["A"], 4.0));
+    assert!(close(d.user_hours, 40.0), "{}", d.user_hours);
+    assert_eq!(d.provisions_total, 1);
+}
+
+#[test]
+fn partial_strength_affects_a_share_of_users() {
+    // Strength 0.4: 40 of 100 users lose service 2..5 h; f = 0.6 stays above
+    // the 0.5 disruption threshold, so no duration is counted.
+    let mut e = dep(0, 1, 2.0, 0.0);
+    e.strength = 0.4;
+    let m = model(vec![node("A", "ES", 0.0), node("B", "ES", 100.0)], vec![e]);
+    let d = run_one(&m, &outage(&["A"], 5.0));
+    assert!(close(d.user_hours, 120.0), "{}", d.user_hours);
+    assert!(close(d.peak_users, 40.0));
+    assert!(d.provisions.is_empty());
+}
+
+#[test]
+fn two_step_chain_and_causal_path() {
+    // A 0..5; B buffer 1 -> down 1..5; C buffer 1 after B -> down 2..5, lag 1 -> 2..6.
+    let m = model(
+        vec![
+            node("A", "ES", 0.0),
+            node("B", "ES", 0.0),
+            node("C", "PT", 50.0),
+        ],
+        vec![dep(0, 1, 1.0, 0.0), dep(1, 2, 1.0, 1.0)],
+    );
+    let d = run_one(&m, &outage(&["A"], 5.0));
+    assert!(close(d.user_hours, 200.0), "{}", d.user_hours);
+    let c = provision(&d, "C").expect("C");
+    let ids: Vec<&str> = c.path.iter().map(|s| s.id.as_str()).collect();
+    assert_eq!(ids, ["A", "B", "C"]);
+    assert!(d.cross_border, "impact in PT from an event in ES");
+    assert!(!d.six_member_states);
+}
+
+#[test]
+fn a_loop_does_not_sustain_a_disruption() {
+    // A and B depend on each other without buffers; A is repaired at 5 h and
+    // both come back: the loop does not keep them down.
+    let mut a = node("A", "ES", 10.0);
+    a.asset_class = "plant".into();
+    let m = model(
+        vec![a, node("B", "ES", 20.0)],
+        vec![dep(0, 1, 0.0, 0.0), dep(1, 0, 0.0, 0.0)],
+    );
+    let d = run_one(&m, &outage(&["A"], 5.0));
+    assert!(close(d.user_hours, 150.0), "{}", d.user_hours);
+}
+
+#[test]
+fn islanding_deenergises_a_component_without_supply() {
+    // Buses 0-1-2 in a line; link 1-2 is asset 3; source at bus 0. Cutting the
+    // link leaves bus 2 without supply: it is restored after 4 h. Node 4
+    // depends on bus 2 without buffer.
+    let mut nodes = vec![
+        node("bus0", "ES", 0.0),
+        node("bus1", "ES", 0.0),
+        node("bus2", "ES", 0.0),
+        node("line12", "ES", 0.0),
+        node("town", "ES", 10.0),
+        node("gen", "ES", 0.0),
+    ];
+    nodes[3].asset_class = "line".into();
+    let mut m = model(nodes, vec![dep(2, 4, 0.0, 0.0)]);
+    m.networks.push(SupplyNetwork {
+        name: "grid".into(),
+        members: vec![0, 1, 2],
+        demand: vec![1.0, 1.0, 1.0],
+        links: vec![
+            NetworkLink {
+                a: 0,
+                b: 1,
+                asset: None,
+            },
+            NetworkLink {
+                a: 1,
+                b: 2,
+                asset: Some(3),
+            },
+        ],
+        sources: vec![NetworkSource {
+            node: 5,
+            member: 0,
+            capacity: 100.0,
+        }],
+        min_supply_ratio: 0.5,
+        restoration_hours: Dist::constant(4.0),
+    });
+    let d = run_one(&m, &outage(&["line12"], 24.0));
+    assert!(close(d.user_hours, 40.0), "{}", d.user_hours);
+    let town = provision(&d, "town").expect("town");
+    assert_eq!(town.path[0].id, "bus2");
+    assert_eq!(town.path[0].origin.as_deref(), Some("islanded from grid"));
+}
+
+#[test]
+fn six_member_state_flag() {
+    let mut nodes = vec![node("cloud", "IE", 0.0)];
+    let mut deps = Vec::new();
+    for (k, ms) in ["DE", "FR", "IT", "ES", "NL", "PL"].iter().enumerate() {
+        nodes.push(node(&format!("bank-{ms}"), ms, 1000.0));
+        deps.push(dep(0, k as u32 + 1, 0.5, 0.0));
+    }
+    let d = run_one(&model(nodes, deps), &outage(&["cloud"], 3.0));
+    assert!(close(d.user_hours, 6.0 * 1000.0 * 2.5));
+    assert_eq!(d.affected_member_states.len(), 6);
+    assert!(d.six_member_states);
+    assert!(d.cross_border);
+}
+
+#[test]
+fn measures_with_common_random_numbers() {
+    let m = model(
+        vec![node("A", "ES", 0.0), node("B", "ES", 100.0)],
+        vec![Dependency {
+            buffer_hours: Dist::uniform(0.0, 4.0),
+            ..dep(0, 1, 0.0, 0.0)
+        }],
+    );
+    let s = outage(&["A"], 5.0);
+    let measure = Measure {
+        id: "generator".into(),
+        name: "72 h generator".into(),
+        description: "buffer floor".into(),
+        changes: vec![MeasureChange::BufferFloor {
+            filter: DependencyFilter::default(),
+            hours: 72.0,
+        }],
+    };
+    let c = compare(&m, &s, &[measure], 20, 3, &config()).expect("compare");
+    assert!(c.baseline.user_hours.mean > 0.0);
+    let mc = &c.measures[0];
+    assert_eq!(mc.result.user_hours.max, 0.0);
+    assert!(close(
+        mc.mean_difference_user_hours,
+        -c.baseline.user_hours.mean
+    ));
+    assert_eq!(mc.share_worsened, 0.0);
+}
+
+#[test]
+fn invalid_model_is_rejected_with_a_reason() {
+    let m = model(vec![node("A", "ES", 0.0)], vec![dep(0, 5, 1.0, 0.0)]);
+    let err = CompiledModel::new(m).expect_err("out of range");
+    assert!(err.to_string().contains("dependent index 5"), "{err}");
+}
+
+#[test]
+fn model_and_results_round_trip_through_json() {
+    let m = model(
+        vec![node("A", "ES", 0.0), node("B", "ES", 100.0)],
+        vec![dep(0, 1, 2.0, 0.0)],
+    );
+    let json = serde_json::to_string(&m).expect("serialise");
+    let back: Model = serde_json::from_str(&json).expect("parse");
+    assert_eq!(back, m);
+    let cm = CompiledModel::new(m).expect("valid");
+    let cs = CompiledScenario::new(&cm, outage(&["A"], 5.0)).expect("valid");
+    let r = simulate(&cm, &cs, 4, 1, &config()).expect("runs");
+    let json = serde_json::to_string(&r).expect("serialise");
+    let back: SimulationResult = serde_json::from_str(&json).expect("parse");
+    assert_eq!(back, r);
+    // Groups: B's service with user impact first, then the asset A (duration only).
+    assert_eq!(r.groups.len(), 2);
+    assert_eq!(r.groups[0].service, "svc-B");
+    assert!(close(r.groups[0].mean_user_hours, 300.0));
+    assert!(close(r.groups[0].mean_duration_hours, 3.0));
+    assert!(close(r.groups[1].mean_duration_hours, 5.0));
+}
