@@ -177,7 +177,8 @@ proptest! {
 #[cfg(feature = "libjpeg")]
 fn transform(w: usize, h: usize, rgb: &[u8], slot: usize) -> (usize, usize, Vec<u8>) {
     // (output width, output height, source pixel of output pixel (x, y))
-    let (tw, th, map): (usize, usize, &dyn Fn(usize, usize) -> (usize, usize)) = match slot {
+    type PixelMap<'a> = &'a dyn Fn(usize, usize) -> (usize, usize);
+    let (tw, th, map): (usize, usize, PixelMap) = match slot {
         1 => (h, w, &|x, y| (w - 1 - y, x)), // rot90: 90 degrees counter-clockwise
         2 => (w, h, &|x, y| (w - 1 - x, h - 1 - y)), // rot180
         3 => (h, w, &|x, y| (y, h - 1 - x)), // rot270: 90 degrees clockwise
