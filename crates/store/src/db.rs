@@ -1,0 +1,225 @@
+//! Opening a store: SQLite (embedded default) or PostgreSQL (shared deployments).
+
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Duration;
+
+use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
+use sqlx::{AnyPool, ConnectOptions, Executor};
+
+use crate::error::{Result, StoreError};
+
+/// Which database engine a store runs on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    /// SQLite in a local file (WAL mode, foreign keys on, synchronous FULL).
+    Sqlite,
+    /// PostgreSQL reached by a `postgres://` URL.
+    Postgres,
+}
+
+/// A handle on Bulwark's database. Cheap to clone; all clones share one pool.
+#[derive(Clone)]
+pub struct Store {
+    pub(crate) pool: AnyPool,
+    backend: Backend,
+    /// Serialises write transactions inside this process on SQLite, where
+    /// the database allows one writer at a time anyway; waiting here is
+    /// cheaper than SQLite's busy polling. Other processes still wait on
+    /// SQLite's own lock (busy timeout).
+    pub(crate) local_write_lock: Arc<tokio::sync::Mutex<()>>,
+    location: String,
+}
+
+impl std::fmt::Debug for Store {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Store")
+            .field("backend", &self.backend)
+            .field("location", &self.location)
+            .finish()
+    }
+}
+
+/// Removes any password from a URL before it is shown or logged.
+pub fn redact_location(location: &str) -> String {
+    match url::Url::parse(location) {
+        Ok(mut u) if u.password().is_some() => {
+            let _ = u.set_password(Some("***"));
+            u.to_string()
+        }
+        _ => location.to_string(),
+    }
+}
+
+impl Store {
+    /// Opens (creating if needed) the store at `location` and applies the
+    /// platform migrations.
+    ///
+    /// `location` is a `postgres://` or `postgresql://` URL, a `sqlite:` URL,
+    /// or a file path (SQLite).
+    pub async fn open(location: &str) -> Result<Store> {
+        sqlx::any::install_default_drivers();
+        let (backend, url) = parse_location(location)?;
+        let options: AnyConnectOptions =
+            url.parse().map_err(|e: sqlx::Error| StoreError::Location {
+                location: redact_location(location),
+                reason: e.to_string(),
+            })?;
+        let options = options.disable_statement_logging();
+        let max = match backend {
+            Backend::Sqlite => 8,
+            Backend::Postgres => 16,
+        };
+        let pool = AnyPoolOptions::new()
+            .max_connections(max)
+            .acquire_timeout(Duration::from_secs(30))
+            .after_connect(move |conn, _meta| {
+                Box::pin(async move {
+                    if backend == Backend::Sqlite {
+                        // Durability: WAL with synchronous=FULL fsyncs at
+                        // every commit, so an acknowledged write survives a
+                        // crash of the process or the machine.
+                        conn.execute(
+                            "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; \
+                             PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 30000;",
+                        )
+                        .await?;
+                    }
+                    Ok(())
+                })
+            })
+            .connect_with(options)
+            .await?;
+        let store = Store {
+            pool,
+            backend,
+            local_write_lock: Arc::new(tokio::sync::Mutex::new(())),
+            location: redact_location(location),
+        };
+        store.migrate().await?;
+        Ok(store)
+    }
+
+    /// Applies the platform's versioned migrations (idempotent).
+    pub async fn migrate(&self) -> Result<()> {
+        let mut migrator = sqlx::migrate!("./migrations");
+        // Pillars keep their own migrations in their own version ranges in
+        // the same bookkeeping table, so versions unknown here are expected.
+        migrator.set_ignore_missing(true);
+        migrator.run(&self.pool).await?;
+        Ok(())
+    }
+
+    /// Applies a pillar's own migrations (its versions must not collide with
+    /// the platform's 0001-0999 range).
+    pub async fn apply_migrations(&self, mut migrator: sqlx::migrate::Migrator) -> Result<()> {
+        migrator.set_ignore_missing(true);
+        migrator.run(&self.pool).await?;
+        Ok(())
+    }
+
+    /// The database engine in use.
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    /// The location (password removed), for messages.
+    pub fn location(&self) -> &str {
+        &self.location
+    }
+
+    /// The connection pool, for pillar crates' read queries.
+    pub fn pool(&self) -> &AnyPool {
+        &self.pool
+    }
+
+    /// Checks the database answers (readiness probe).
+    pub async fn ping(&self) -> Result<()> {
+        sqlx::query("SELECT 1").execute(&self.pool).await?;
+        Ok(())
+    }
+
+    /// Closes every connection, waiting for those in use to be returned.
+    /// On SQLite this also checkpoints the WAL into the main file.
+    pub async fn close(&self) {
+        if self.backend == Backend::Sqlite {
+            let _ = sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)")
+                .execute(&self.pool)
+                .await;
+        }
+        self.pool.close().await;
+    }
+}
+
+fn parse_location(location: &str) -> Result<(Backend, String)> {
+    let loc = location.trim();
+    if loc.is_empty() {
+        return Err(StoreError::Location {
+            location: String::new(),
+            reason: "empty; give a file path or a postgres:// URL".into(),
+        });
+    }
+    if loc.starts_with("postgres://") || loc.starts_with("postgresql://") {
+        return Ok((Backend::Postgres, loc.to_string()));
+    }
+    if loc.starts_with("sqlite:") {
+        return Ok((Backend::Sqlite, loc.to_string()));
+    }
+    if loc.contains("://") {
+        return Err(StoreError::Location {
+            location: redact_location(loc),
+            reason: "unsupported scheme; use a file path, sqlite: or postgres://".into(),
+        });
+    }
+    let path = Path::new(loc);
+    let path = if path.is_absolute() {
+        path.to_path_buf()
+    } else {
+        std::env::current_dir()
+            .map_err(|e| StoreError::Location {
+                location: loc.to_string(),
+                reason: e.to_string(),
+            })?
+            .join(path)
+    };
+    let text = path.to_str().ok_or_else(|| StoreError::Location {
+        location: loc.to_string(),
+        reason: "path is not valid UTF-8".into(),
+    })?;
+    let encoded: String = text
+        .chars()
+        .map(|c| match c {
+            '%' => "%25".to_string(),
+            '?' => "%3F".to_string(),
+            '#' => "%23".to_string(),
+            ' ' => "%20".to_string(),
+            c => c.to_string(),
+        })
+        .collect();
+    Ok((Backend::Sqlite, format!("sqlite://{encoded}?mode=rwc")))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn locations_pick_the_backend() {
+        assert_eq!(
+            parse_location("postgres://u:p@h/db").unwrap().0,
+            Backend::Postgres
+        );
+        let (b, url) = parse_location("/tmp/a b.db").unwrap();
+        assert_eq!(b, Backend::Sqlite);
+        assert_eq!(url, "sqlite:///tmp/a%20b.db?mode=rwc");
+        assert!(parse_location("mysql://x").is_err());
+        assert!(parse_location("  ").is_err());
+    }
+
+    #[test]
+    fn passwords_are_redacted() {
+        let r = redact_location("postgres://user:secret@localhost/db");
+        assert!(!r.contains("secret"));
+        assert!(r.contains("user"));
+    }
+}

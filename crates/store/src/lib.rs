@@ -1,0 +1,27 @@
+//! Bulwark's storage layer.
+//!
+//! One API over SQLite (the embedded default: a file, WAL, foreign keys on)
+//! and PostgreSQL (shared deployments, chosen by a `postgres://` URL), with
+//! the same versioned migrations on both ([`Store::open`]).
+//!
+//! Every write goes through [`Store::write`], whose [`WriteTx::commit`]
+//! appends a record to the hash-chained [`audit`] log in the same
+//! transaction: no write without its audit record, no audit record without
+//! its write.
+//!
+//! Architecture invariants: SQL lives here and in pillar crates' storage
+//! modules only; nothing here knows HTTP or the command line; no secret,
+//! content or personal data is logged.
+
+pub mod audit;
+pub mod db;
+pub mod error;
+pub mod sessions;
+pub mod tokens;
+pub mod write;
+
+pub use audit::{AuditEntry, AuditRecord, VerifyReport};
+pub use db::{Backend, Store};
+pub use error::{Result, StoreError};
+pub use tokens::{Principal, TokenId};
+pub use write::{Actor, WriteTx};
