@@ -75,6 +75,8 @@ pub(crate) struct Damage {
     pub level: f64,
     /// Component index, or `components + network index` for islanding.
     pub label: u32,
+    /// Counts towards the origin Member States.
+    pub origin: bool,
 }
 
 /// Per-group result of one sample.
@@ -609,6 +611,7 @@ impl Scratch {
                         until: comp.onset_hours + repair,
                         level: rule.residual_function,
                         label: ci as u32,
+                        origin: comp.counts_as_origin,
                     });
                 }
             };
@@ -722,6 +725,7 @@ impl Scratch {
                         until: t0 + r,
                         level: 0.0,
                         label: n_comp + k as u32,
+                        origin: false,
                     });
                 }
             }
@@ -749,7 +753,7 @@ impl Scratch {
         let n_ms = cm.member_states.len();
         let mut origin = vec![false; n_ms];
         for (k, d) in damage.iter().enumerate() {
-            if k < hazard_damage {
+            if k < hazard_damage && d.origin {
                 origin[cm.ms_of[d.node as usize] as usize] = true;
             }
             let iu = d.node as usize;
@@ -771,8 +775,7 @@ impl Scratch {
             if ev.t > horizon {
                 break;
             }
-            self.events += 1;
-            if self.events > cfg.max_events_per_sample {
+            if self.events >= cfg.max_events_per_sample {
                 truncated = true;
                 break;
             }
@@ -781,6 +784,7 @@ impl Scratch {
                     let iu = ev.target as usize;
                     let level = f64::from_bits(ev.aux);
                     if level < self.own[iu] {
+                        self.events += 1;
                         self.own[iu] = level;
                         self.reevaluate(cm, ev.target, ev.t);
                     }
@@ -788,6 +792,7 @@ impl Scratch {
                 EV_REPAIR => {
                     let iu = ev.target as usize;
                     if ev.t >= self.own_until[iu] - EPS && self.own[iu] < 1.0 {
+                        self.events += 1;
                         self.own[iu] = 1.0;
                         self.reevaluate(cm, ev.target, ev.t);
                     }
@@ -797,6 +802,7 @@ impl Scratch {
                     if self.e_gen[eu] as u64 == ev.aux {
                         let st = self.e_state[eu];
                         if st == BUFFERING || st == SWITCHING {
+                            self.events += 1;
                             self.cut(cm, ev.target, ev.t);
                         }
                     }
@@ -806,6 +812,7 @@ impl Scratch {
                     if self.e_gen[eu] as u64 == ev.aux {
                         let st = self.e_state[eu];
                         if st == SWITCHING || st == SWITCHING_CUT {
+                            self.events += 1;
                             self.e_state[eu] = SUBSTITUTED;
                             self.e_effect[eu] = 1.0;
                             if st == SWITCHING_CUT {
@@ -818,6 +825,7 @@ impl Scratch {
                 EV_RECOVERY => {
                     let eu = ev.target as usize;
                     if self.e_gen[eu] as u64 == ev.aux && self.e_state[eu] == RECOVERING {
+                        self.events += 1;
                         self.e_state[eu] = OK;
                         self.e_effect[eu] = 1.0;
                         let dep = cm.model.dependencies[eu].dependent;

@@ -210,6 +210,15 @@ pub struct HazardComponent {
     /// Hours after the event start at which this component strikes.
     #[serde(default)]
     pub onset_hours: f64,
+    /// Whether Member States damaged by this component count as origin of the
+    /// event for the cross-border flag (false for components that model
+    /// secondary effects of an event that started elsewhere).
+    #[serde(default = "yes")]
+    pub counts_as_origin: bool,
+}
+
+fn yes() -> bool {
+    true
 }
 
 /// A scenario of the scenario register (spec §4.2 `Scenario`).

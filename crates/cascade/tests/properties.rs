@@ -173,6 +173,7 @@ fn storm() -> Scenario {
                 residual_function: 0.0,
             }],
             onset_hours: 0.0,
+            counts_as_origin: true,
         }],
         network_stress: 1.0,
     }

@@ -68,6 +68,7 @@ pub fn outage(ids: &[&str], repair: f64) -> Scenario {
                 residual_function: 0.0,
             }],
             onset_hours: 0.0,
+            counts_as_origin: true,
         }],
         network_stress: 1.0,
     }
