@@ -16,13 +16,13 @@
 //!      offset (u64, multiple of 64), length in bytes (u64), XXH3-64 of the bytes (u64),
 //!      reserved (u64)
 //! sections (64-byte aligned): codes [u64;4] (permuted), ids u64, by_id u32,
-//!      offsets u32 and positions u32 per table, removed bitset u64 per segment,
+//!      per table offsets u32 (table 0) or slots u32 and bucket lists u32 (others), removed bitset u64 per segment,
 //!      delta records (id u64 + hash [u64;4] in hex word order) as segment 0xFFFF_FFFF.
 //! ```
 //!
 //! Opening checks magic, version, sizes, every checksum and the structural invariants
-//! that the query code relies on (offsets monotone and within bounds, positions in
-//! range, ids sorted through `by_id`, table-0 buckets consistent with the codes) before
+//! that the query code relies on (offsets monotone and within bounds, slots and bucket
+//! lists well-formed and in range, ids sorted through `by_id`, table-0 buckets consistent with the codes) before
 //! anything is served; a damaged file is an error, never a panic.
 //!
 //! The file is written to a temporary name and renamed over the target, so an index that
@@ -43,7 +43,7 @@ use crate::hash::Hash256;
 use crate::index::{Config, HammingIndex, Part};
 use crate::kernel::Code;
 use crate::layout::{MAX_SUBSTRING_BITS, PERM_SEED, Permutation, Substring, split};
-use crate::segment::{MAX_SEGMENT_LEN, Segment, Table};
+use crate::segment::{MAX_SEGMENT_LEN, SLOT_EMPTY, SLOT_SINGLE, Segment, Table};
 
 /// The first 8 bytes of an index file.
 pub const MAGIC: [u8; 8] = *b"BWHAMIDX";
@@ -401,7 +401,7 @@ fn parse(src: Arc<dyn Bytes>) -> Result<Parsed, Error> {
                 s.kind, s.segment, s.table, s.len
             )));
         }
-        Buf::mapped(src.clone(), s.offset, count).ok_or_else(|| corrupt("misaligned section"))
+        Buf::mapped(src.clone(), s.offset, count, true).ok_or_else(|| corrupt("misaligned section"))
     }
     let mut parts = Vec::with_capacity(n_segments);
     for (si, (n, heads, subs)) in seg_meta.into_iter().enumerate() {
@@ -413,11 +413,13 @@ fn parse(src: Arc<dyn Bytes>) -> Result<Parsed, Error> {
         let mut tables = Vec::with_capacity(subs.len());
         for (t, sub) in subs.iter().enumerate() {
             let size = 1usize << sub.len;
-            let offsets: Buf<u32> = buf(&src, find(KIND_OFFSETS, s, t as u32)?, size + 1)?;
+            let slots = if t == 0 { size + 1 } else { size };
+            let offsets: Buf<u32> = buf(&src, find(KIND_OFFSETS, s, t as u32)?, slots)?;
             let positions: Buf<u32> = if t == 0 {
                 Buf::default()
             } else {
-                buf(&src, find(KIND_POSITIONS, s, t as u32)?, heads)?
+                let sec = find(KIND_POSITIONS, s, t as u32)?;
+                buf(&src, sec, sec.len / 4)?
             };
             tables.push(Table {
                 sub: *sub,
@@ -473,7 +475,10 @@ fn validate(
     let n = codes.len();
     // ids unique and by_id a permutation sorted by id
     let mut prev: Option<u64> = None;
-    for &p in by_id {
+    for (k, &p) in by_id.iter().enumerate() {
+        if let Some(x) = by_id.get(k + 32).and_then(|&q| ids.get(q as usize)) {
+            crate::kernel::prefetch(x);
+        }
         let id = *ids
             .get(p as usize)
             .ok_or_else(|| corrupt("id index out of range"))?;
@@ -490,16 +495,13 @@ fn validate(
     }
     for (t, table) in tables.iter().enumerate() {
         let off = &*table.offsets;
-        let total = if t == 0 { n } else { heads };
-        if off.first() != Some(&0) || off.last().map(|&x| x as usize) != Some(total) {
-            return Err(corrupt(format!(
-                "table {t} offsets do not span its entries"
-            )));
-        }
-        if off.windows(2).any(|w| w[0] > w[1]) {
-            return Err(corrupt(format!("table {t} offsets not monotone")));
-        }
         if t == 0 {
+            if off.first() != Some(&0) || off.last().map(|&x| x as usize) != Some(n) {
+                return Err(corrupt("table 0 offsets do not span the entries"));
+            }
+            if off.windows(2).any(|w| w[0] > w[1]) {
+                return Err(corrupt("table 0 offsets not monotone"));
+            }
             // positions are grouped by table-0 substring in bucket order
             let mut p = 0usize;
             for (v, w) in off.windows(2).enumerate() {
@@ -515,9 +517,45 @@ fn validate(
                 p = hi;
             }
         } else {
+            // Slots: empty, a single head < n, or the start of a bucket list; lists are
+            // walked in order. (Branch-free folds: this runs over ~10^8 slots at 10M.)
             let pos = &*table.positions;
-            if pos.iter().any(|&p| p as usize >= n) {
-                return Err(corrupt(format!("table {t} position out of range")));
+            let len = pos.len() as u32;
+            let n32 = n as u32; // n <= 2^30
+            let (mut bad, mut singles) = (0u32, 0u32);
+            for &slot in off {
+                let empty = u32::from(slot == SLOT_EMPTY);
+                let top = slot >> 31;
+                let single = top & (empty ^ 1);
+                let in_range = u32::from((slot & !SLOT_SINGLE) < n32);
+                let good = empty | (single & in_range) | ((top ^ 1) & u32::from(slot < len));
+                bad |= good ^ 1;
+                singles += single;
+            }
+            if bad != 0 {
+                return Err(corrupt(format!("table {t} slot out of range")));
+            }
+            let singles = singles as usize;
+            let mut next = 0usize;
+            let mut entries = singles;
+            while next < pos.len() {
+                let k = pos[next] as usize;
+                let list = pos.get(next + 1..next.saturating_add(1).saturating_add(k));
+                match list {
+                    Some(list) if k >= 2 => {
+                        if !list.iter().fold(true, |ok, &p| ok & ((p as usize) < n)) {
+                            return Err(corrupt(format!("table {t} position out of range")));
+                        }
+                    }
+                    _ => return Err(corrupt(format!("table {t} bucket list malformed"))),
+                }
+                next += 1 + k;
+                entries += k;
+            }
+            if next != pos.len() || entries != heads {
+                return Err(corrupt(format!(
+                    "table {t} does not cover the distinct codes"
+                )));
             }
         }
     }

@@ -474,13 +474,8 @@ impl HammingIndex {
                     .seg
                     .tables
                     .iter()
-                    .map(|t| {
-                        t.offsets
-                            .windows(2)
-                            .map(|w| w[1].saturating_sub(w[0]))
-                            .max()
-                            .unwrap_or(0)
-                    })
+                    .enumerate()
+                    .map(|(t, tb)| p.seg.max_bucket(t, tb))
                     .collect();
                 SegmentStats {
                     entries: p.seg.len(),

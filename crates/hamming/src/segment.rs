@@ -9,7 +9,7 @@
 //!   sequentially);
 //! * tables 1..m: `offsets` over `positions`, which lists run heads by substring value.
 
-use crate::buf::Buf;
+use crate::buf::{Buf, huge};
 use crate::kernel::{Code, HEAD_FLAG, Kernel, prefetch, verify};
 use crate::layout::{
     MAX_PROBE_RADIUS, MAX_SUBSTRING_BITS, Substring, masks, mih_cost, radii, scan_cost, split,
@@ -17,12 +17,69 @@ use crate::layout::{
 use crate::{Error, Strategy};
 
 /// One substring table.
+///
+/// Table 0: `offsets` holds `2^len + 1` start offsets into the codes themselves.
+/// Tables 1..m: `offsets` holds `2^len` *slots*, one per substring value:
+/// [`SLOT_EMPTY`]; `SLOT_SINGLE | p` for a bucket whose only run head is position `p`
+/// (the common case, answered without touching `positions`); or an index `o` into
+/// `positions`, where `positions[o] = k >= 2` is followed by the `k` run heads.
 pub(crate) struct Table {
     pub(crate) sub: Substring,
-    /// `2^len + 1` start offsets.
+    /// Offsets (table 0) or slots (other tables).
     pub(crate) offsets: Buf<u32>,
-    /// Run heads sorted by substring value (empty for table 0).
+    /// Bucket lists of the multi-entry buckets (empty for table 0).
     pub(crate) positions: Buf<u32>,
+}
+
+/// Slot value of an empty bucket.
+pub(crate) const SLOT_EMPTY: u32 = u32::MAX;
+/// Slot flag of a single-entry bucket.
+pub(crate) const SLOT_SINGLE: u32 = 1 << 31;
+
+/// Builds the slots and bucket lists of one table over the run heads.
+fn build_slots(
+    codes: &[Code],
+    s: &Substring,
+    heads: usize,
+    is_head: &dyn Fn(usize) -> bool,
+) -> (Vec<u32>, Vec<u32>) {
+    let size = 1usize << s.len;
+    let mut count = vec![0u32; size];
+    for (i, c) in codes.iter().enumerate() {
+        if is_head(i) {
+            let k = s.key(c) as usize;
+            count[k] = count[k].saturating_add(1);
+        }
+    }
+    let mut slots = vec![SLOT_EMPTY; size];
+    let mut fill = vec![0u32; size];
+    let mut len = 0usize;
+    for k in 0..size {
+        if count[k] >= 2 {
+            slots[k] = len as u32;
+            fill[k] = len as u32 + 1;
+            len += 1 + count[k] as usize;
+        }
+    }
+    let mut lists = vec![0u32; len];
+    for (k, &c) in count.iter().enumerate() {
+        if c >= 2 {
+            lists[slots[k] as usize] = c;
+        }
+    }
+    for (i, c) in codes.iter().enumerate() {
+        if is_head(i) {
+            let k = s.key(c) as usize;
+            if count[k] == 1 {
+                slots[k] = SLOT_SINGLE | i as u32;
+            } else {
+                lists[fill[k] as usize] = i as u32;
+                fill[k] += 1;
+            }
+        }
+    }
+    debug_assert!(len <= 2 * heads);
+    (slots, lists)
 }
 
 /// An immutable segment.
@@ -39,7 +96,7 @@ pub(crate) struct Segment {
 #[derive(Default)]
 pub(crate) struct Scratch {
     probes: Vec<(u32, u32)>,
-    ranges: Vec<(u32, u32, u32)>,
+    ranges: Vec<(u32, u32)>,
     cands: Vec<u32>,
     pub(crate) hits: Vec<(u32, u32)>,
 }
@@ -47,8 +104,9 @@ pub(crate) struct Scratch {
 /// Distance (in probes) at which the pipeline prefetches ahead.
 const PREFETCH_AHEAD: usize = 16;
 
-/// Largest number of positions a segment may hold (positions carry a flag bit).
-pub(crate) const MAX_SEGMENT_LEN: usize = (HEAD_FLAG as usize) - 1;
+/// Largest number of positions a segment may hold (positions and list offsets carry a
+/// flag bit and must stay below it).
+pub(crate) const MAX_SEGMENT_LEN: usize = 1 << 30;
 
 impl Segment {
     /// Builds a segment from permuted codes and their ids with `m` tables (0 = scan only).
@@ -96,7 +154,7 @@ impl Segment {
             let sorted_ids: Vec<u64> = order.iter().map(|&i| ids[i as usize]).collect();
             tables.push(Table {
                 sub: *s0,
-                offsets: Buf::Owned(offsets),
+                offsets: huge(offsets),
                 positions: Buf::default(),
             });
             (sorted_codes, sorted_ids)
@@ -110,29 +168,11 @@ impl Segment {
         let is_head = |i: usize| i == 0 || codes[i] != codes[i - 1];
         let heads = (0..n).filter(|&i| is_head(i)).count();
         for s in subs.iter().skip(1) {
-            let size = 1usize << s.len;
-            let mut offsets = vec![0u32; size + 1];
-            for (i, c) in codes.iter().enumerate() {
-                if is_head(i) {
-                    offsets[s.key(c) as usize + 1] += 1;
-                }
-            }
-            for i in 0..size {
-                offsets[i + 1] += offsets[i];
-            }
-            let mut cursor = offsets.clone();
-            let mut positions = vec![0u32; heads];
-            for (i, c) in codes.iter().enumerate() {
-                if is_head(i) {
-                    let k = s.key(c) as usize;
-                    positions[cursor[k] as usize] = i as u32;
-                    cursor[k] += 1;
-                }
-            }
+            let (slots, lists) = build_slots(&codes, s, heads, &is_head);
             tables.push(Table {
                 sub: *s,
-                offsets: Buf::Owned(offsets),
-                positions: Buf::Owned(positions),
+                offsets: huge(slots),
+                positions: huge(lists),
             });
         }
         let mut by_id: Vec<u32> = (0..n as u32).collect();
@@ -144,9 +184,9 @@ impl Segment {
             return Err(Error::DuplicateId(ids[w[0] as usize]));
         }
         Ok(Segment {
-            codes: Buf::Owned(codes),
-            ids: Buf::Owned(ids),
-            by_id: Buf::Owned(by_id),
+            codes: huge(codes),
+            ids: huge(ids),
+            by_id: huge(by_id),
             tables,
             heads,
         })
@@ -204,8 +244,13 @@ impl Segment {
         }
         let codes = &*self.codes;
         let rad = radii(self.tables.len() as u32, r);
+        // Resolve every table's arrays once (a mapped array costs a check per deref).
+        let mut offs: [&[u32]; 64] = [&[]; 64];
+        let mut poss: [&[u32]; 64] = [&[]; 64];
         s.probes.clear();
-        for (t, (table, &rho)) in self.tables.iter().zip(rad.iter()).enumerate() {
+        for (t, (table, &rho)) in self.tables.iter().zip(rad.iter()).enumerate().take(64) {
+            offs[t] = &table.offsets;
+            poss[t] = &table.positions;
             if rho < 0 {
                 continue;
             }
@@ -219,45 +264,54 @@ impl Segment {
         s.ranges.clear();
         s.cands.clear();
         let start = out.len();
-        for i in 0..s.probes.len() {
-            if let Some(&(t, v)) = s.probes.get(i + PREFETCH_AHEAD)
-                && let Some(x) = self
-                    .tables
-                    .get(t as usize)
-                    .and_then(|tb| tb.offsets.get(v as usize))
+        let ahead = PREFETCH_AHEAD;
+        let probes = &s.probes;
+        for (i, &(t, v)) in probes.iter().enumerate() {
+            if let Some(&(t2, v2)) = probes.get(i + ahead)
+                && let Some(x) = offs[t2 as usize & 63].get(v2 as usize)
             {
                 prefetch(x);
             }
-            let (t, v) = s.probes[i];
-            let Some(table) = self.tables.get(t as usize) else {
-                continue;
-            };
-            let off = &*table.offsets;
-            let (Some(&lo), Some(&hi)) = (off.get(v as usize), off.get(v as usize + 1)) else {
-                continue;
-            };
-            if lo >= hi {
+            let off = offs[t as usize & 63];
+            if t == 0 {
+                let (Some(&lo), Some(&hi)) = (off.get(v as usize), off.get(v as usize + 1)) else {
+                    continue;
+                };
+                if lo < hi {
+                    if let Some(c) = codes.get(lo as usize) {
+                        prefetch(c);
+                    }
+                    s.cands.extend(lo..hi);
+                }
                 continue;
             }
-            if t == 0 {
-                if let Some(c) = codes.get(lo as usize) {
+            let Some(&slot) = off.get(v as usize) else {
+                continue;
+            };
+            if slot == SLOT_EMPTY {
+                continue;
+            }
+            if slot & SLOT_SINGLE != 0 {
+                let p = slot & !SLOT_SINGLE;
+                if let Some(c) = codes.get(p as usize) {
                     prefetch(c);
                 }
-                s.cands.extend(lo..hi);
+                s.cands.push(p | HEAD_FLAG);
             } else {
-                if let Some(p) = table.positions.get(lo as usize) {
+                if let Some(p) = poss[t as usize & 63].get(slot as usize) {
                     prefetch(p);
                 }
-                s.ranges.push((t, lo, hi));
+                s.ranges.push((t, slot));
             }
         }
-        // Stage 2: positions -> candidate heads (codes prefetched).
-        for &(t, lo, hi) in &s.ranges {
-            let Some(table) = self.tables.get(t as usize) else {
+        // Stage 2: bucket lists -> candidate heads (codes prefetched).
+        for &(t, o) in &s.ranges {
+            let pos = poss[t as usize & 63];
+            let Some(&k) = pos.get(o as usize) else {
                 continue;
             };
-            let pos = &*table.positions;
-            let Some(run) = pos.get(lo as usize..hi as usize) else {
+            let lo = o as usize + 1;
+            let Some(run) = pos.get(lo..lo.saturating_add(k as usize)) else {
                 continue;
             };
             for &p in run {
@@ -280,6 +334,31 @@ impl Segment {
             }
         }
         out.truncate(w);
+    }
+
+    /// Size of the largest bucket of table `t`.
+    pub(crate) fn max_bucket(&self, t: usize, tb: &Table) -> u32 {
+        if t == 0 {
+            return tb
+                .offsets
+                .windows(2)
+                .map(|w| w[1].saturating_sub(w[0]))
+                .max()
+                .unwrap_or(0);
+        }
+        let pos = &*tb.positions;
+        let mut best = 0u32;
+        for &slot in tb.offsets.iter() {
+            let k = if slot == SLOT_EMPTY {
+                0
+            } else if slot & SLOT_SINGLE != 0 {
+                1
+            } else {
+                pos.get(slot as usize).copied().unwrap_or(0)
+            };
+            best = best.max(k);
+        }
+        best
     }
 
     /// Approximate heap or mapped bytes used.
