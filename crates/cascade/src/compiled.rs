@@ -61,6 +61,10 @@ pub(crate) struct CompiledNetwork {
     pub base_comp: Vec<u32>,
     /// Baseline viability of each baseline component.
     pub base_viable: Vec<bool>,
+    /// Links as (local a, local b).
+    pub links_local: Vec<(u32, u32)>,
+    /// Link indices per asset node.
+    pub asset_links: Csr,
     /// Total supply and demand of the intact network.
     pub supply_total: f64,
     pub demand_total: f64,
@@ -172,7 +176,21 @@ impl CompiledModel {
             }
             let supply_total: f64 = net.sources.iter().map(|s| s.capacity.max(0.0)).sum();
             let demand_total: f64 = net.demand.iter().map(|d| d.max(0.0)).sum();
+            let links_local = net
+                .links
+                .iter()
+                .map(|l| (local[l.a as usize], local[l.b as usize]))
+                .collect();
+            let asset_links = Csr::build(
+                n,
+                net.links
+                    .iter()
+                    .enumerate()
+                    .filter_map(|(k, l)| l.asset.map(|a| (a, k as u32))),
+            );
             let mut cn = CompiledNetwork {
+                links_local,
+                asset_links,
                 local,
                 base_comp: Vec::new(),
                 base_viable: Vec::new(),
@@ -180,9 +198,10 @@ impl CompiledModel {
                 demand_total,
             };
             let none = vec![false; n];
-            let (comp, viable) = islands(net, &cn, &none, 1.0);
-            cn.base_comp = comp;
-            cn.base_viable = viable;
+            let mut buf = IslandBuf::default();
+            islands(net, &cn, &none, &[], 1.0, &mut buf);
+            cn.base_comp = buf.comp;
+            cn.base_viable = buf.viable;
             networks.push(cn);
         }
         Ok(CompiledModel {
@@ -231,60 +250,159 @@ pub(crate) fn find(parent: &mut [u32], mut x: u32) -> u32 {
     x
 }
 
-/// Connected components of a network given damaged nodes, and the viability
-/// of each component. Returns (component root per member, viability indexed by root);
-/// damaged members are isolated singletons without demand.
+/// Reusable buffers for [`islands`].
+#[derive(Debug, Clone, Default)]
+pub(crate) struct IslandBuf {
+    pub parent: Vec<u32>,
+    pub supply: Vec<f64>,
+    pub demand: Vec<f64>,
+    pub comp: Vec<u32>,
+    pub viable: Vec<bool>,
+    pub member_dead: Vec<bool>,
+    pub link_dead: Vec<bool>,
+}
+
+/// Connected components of a network given damaged nodes (`damaged` flags
+/// and the list of damaged node indices), and the viability of each
+/// component. Fills `buf.comp` (component root per member) and `buf.viable`
+/// (viability indexed by root); damaged members are isolated singletons
+/// without demand.
 pub(crate) fn islands(
     net: &crate::model::SupplyNetwork,
     cn: &CompiledNetwork,
     damaged: &[bool],
+    damaged_list: &[u32],
     stress: f64,
-) -> (Vec<u32>, Vec<bool>) {
+    buf: &mut IslandBuf,
+) {
     let m = net.members.len();
-    let mut parent: Vec<u32> = (0..m as u32).collect();
-    for l in &net.links {
-        if damaged[l.a as usize]
-            || damaged[l.b as usize]
-            || l.asset.is_some_and(|a| damaged[a as usize])
-        {
+    buf.member_dead.clear();
+    buf.member_dead.resize(m, false);
+    buf.link_dead.clear();
+    buf.link_dead.resize(cn.links_local.len(), false);
+    for &d in damaged_list {
+        let li = cn.local[d as usize];
+        if li != u32::MAX {
+            buf.member_dead[li as usize] = true;
+        }
+        for &k in cn.asset_links.row(d) {
+            buf.link_dead[k as usize] = true;
+        }
+    }
+    buf.parent.clear();
+    buf.parent.extend(0..m as u32);
+    let parent = &mut buf.parent;
+    for (k, &(la, lb)) in cn.links_local.iter().enumerate() {
+        if buf.link_dead[k] || buf.member_dead[la as usize] || buf.member_dead[lb as usize] {
             continue;
         }
-        let a = find(&mut parent, cn.local[l.a as usize]);
-        let b = find(&mut parent, cn.local[l.b as usize]);
+        let a = find(parent, la);
+        let b = find(parent, lb);
         if a != b {
             parent[a.max(b) as usize] = a.min(b);
         }
     }
-    let mut supply = vec![0.0f64; m];
-    let mut demand = vec![0.0f64; m];
+    buf.supply.clear();
+    buf.supply.resize(m, 0.0);
+    buf.demand.clear();
+    buf.demand.resize(m, 0.0);
     for s in &net.sources {
         if damaged[s.node as usize] || damaged[s.member as usize] {
             continue;
         }
-        let r = find(&mut parent, cn.local[s.member as usize]);
-        supply[r as usize] += s.capacity.max(0.0);
+        let r = find(parent, cn.local[s.member as usize]);
+        buf.supply[r as usize] += s.capacity.max(0.0);
     }
     for (li, &node) in net.members.iter().enumerate() {
         if damaged[node as usize] {
             continue;
         }
-        let r = find(&mut parent, li as u32);
-        demand[r as usize] += net.demand[li].max(0.0);
+        let r = find(parent, li as u32);
+        buf.demand[r as usize] += net.demand[li].max(0.0);
     }
     let ratio = net.min_supply_ratio * stress;
     let s_tot = cn.supply_total.max(f64::MIN_POSITIVE);
     let d_tot = cn.demand_total.max(f64::MIN_POSITIVE);
-    let mut comp = vec![0u32; m];
-    let mut viable = vec![true; m];
+    buf.comp.clear();
+    buf.comp.resize(m, 0);
+    buf.viable.clear();
+    buf.viable.resize(m, true);
     for li in 0..m {
-        let r = find(&mut parent, li as u32);
-        comp[li] = r;
+        let r = find(parent, li as u32);
+        buf.comp[li] = r;
         if li as u32 == r {
-            let d = demand[li];
-            viable[li] = d <= 0.0 || supply[li] / s_tot >= ratio * d / d_tot;
+            let d = buf.demand[li];
+            buf.viable[li] = d <= 0.0 || buf.supply[li] / s_tot >= ratio * d / d_tot;
         }
     }
-    (comp, viable)
+}
+
+/// Uniform grid of candidate nodes for circle footprints.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct CellGrid {
+    pub a0: i32,
+    pub b0: i32,
+    pub rows: i32,
+    pub cols: i32,
+    pub cells: Vec<Vec<(u32, f64, f64)>>,
+}
+
+impl CellGrid {
+    fn build(items: &[(u32, (i32, i32), f64, f64)]) -> CellGrid {
+        if items.is_empty() {
+            return CellGrid::default();
+        }
+        let a0 = items.iter().map(|x| x.1.0).min().unwrap_or(0);
+        let a1 = items.iter().map(|x| x.1.0).max().unwrap_or(0);
+        let b0 = items.iter().map(|x| x.1.1).min().unwrap_or(0);
+        let b1 = items.iter().map(|x| x.1.1).max().unwrap_or(0);
+        if (a1 - a0) as i64 * (b1 - b0) as i64 > 4_000_000 {
+            // Degenerate coordinates: fall back to one cell.
+            return CellGrid {
+                a0: i32::MIN / 4,
+                b0: i32::MIN / 4,
+                rows: 1,
+                cols: 1,
+                cells: vec![items.iter().map(|x| (x.0, x.2, x.3)).collect()],
+            };
+        }
+        let (rows, cols) = (a1 - a0 + 1, b1 - b0 + 1);
+        let mut cells = vec![Vec::new(); (rows as usize) * (cols as usize)];
+        for &(i, (a, b), lat, lon) in items {
+            cells[((a - a0) * cols + (b - b0)) as usize].push((i, lat, lon));
+        }
+        CellGrid {
+            a0,
+            b0,
+            rows,
+            cols,
+            cells,
+        }
+    }
+
+    /// Candidates in cells overlapping `[a_lo, a_hi] × [b_lo, b_hi]`, in cell order.
+    pub fn visit(
+        &self,
+        a_lo: i32,
+        a_hi: i32,
+        b_lo: i32,
+        b_hi: i32,
+        mut f: impl FnMut(u32, f64, f64),
+    ) {
+        let a_lo = a_lo.max(self.a0);
+        let a_hi = a_hi.min(self.a0 + self.rows - 1);
+        let b_lo = b_lo.max(self.b0);
+        let b_hi = b_hi.min(self.b0 + self.cols - 1);
+        for a in a_lo..=a_hi {
+            for b in b_lo..=b_hi {
+                for &(i, lat, lon) in
+                    &self.cells[((a - self.a0) * self.cols + (b - self.b0)) as usize]
+                {
+                    f(i, lat, lon);
+                }
+            }
+        }
+    }
 }
 
 /// Exposure of one component, prepared for sampling.
@@ -294,7 +412,7 @@ pub(crate) enum Exposure {
     Fixed(Vec<u32>),
     /// Spatial grid of candidate nodes for circle footprints.
     Circle {
-        cells: HashMap<(i32, i32), Vec<u32>>,
+        grid: CellGrid,
         centres: Vec<(f64, f64)>,
     },
     /// One random candidate per sample.
@@ -420,15 +538,19 @@ impl CompiledScenario {
                             scenario.id, c.label
                         )));
                     }
-                    let mut cells: HashMap<(i32, i32), Vec<u32>> = HashMap::new();
-                    for i in select(filter) {
-                        let n = &nodes[i as usize];
-                        if n.lat.is_finite() && n.lon.is_finite() {
-                            cells.entry(cell_of(n.lat, n.lon)).or_default().push(i);
-                        }
-                    }
+                    let items: Vec<(u32, (i32, i32), f64, f64)> = select(filter)
+                        .into_iter()
+                        .filter(|&i| {
+                            let n = &nodes[i as usize];
+                            n.lat.is_finite() && n.lon.is_finite()
+                        })
+                        .map(|i| {
+                            let n = &nodes[i as usize];
+                            (i, cell_of(n.lat, n.lon), n.lat, n.lon)
+                        })
+                        .collect();
                     Exposure::Circle {
-                        cells,
+                        grid: CellGrid::build(&items),
                         centres: centres.clone(),
                     }
                 }

@@ -6,7 +6,7 @@ use std::collections::BinaryHeap;
 use rand::{Rng, RngCore, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
-use crate::compiled::{CompiledModel, CompiledScenario, Exposure, cell_of, islands};
+use crate::compiled::{CompiledModel, CompiledScenario, Exposure, IslandBuf, cell_of, islands};
 use crate::dist::{Purpose, element_uniform};
 use crate::results::SimConfig;
 
@@ -34,6 +34,7 @@ const EV_REPAIR: u8 = 1;
 const EV_BUFFER: u8 = 2;
 const EV_SWITCH: u8 = 3;
 const EV_RECOVERY: u8 = 4;
+const EV_IMPROVE: u8 = 5;
 
 #[derive(Debug, Clone, Copy)]
 struct Event {
@@ -43,6 +44,8 @@ struct Event {
     target: u32,
     /// Generation for edge events; damage level bits for damage events.
     aux: u64,
+    /// Promised supplier level for improvement events.
+    level: f64,
 }
 
 impl PartialEq for Event {
@@ -123,6 +126,10 @@ pub(crate) struct Scratch {
     e_gen: Vec<u32>,
     e_effect: Vec<f64>,
     e_sub: Vec<u32>,
+    /// Generation of pending improvement events (separate from `e_gen`).
+    e_igen: Vec<u32>,
+    /// Time at which a recovering edge is due to resume.
+    e_due: Vec<f64>,
     e_touched: Vec<bool>,
     touched_edges: Vec<u32>,
     g_aff: Vec<f64>,
@@ -139,6 +146,8 @@ pub(crate) struct Scratch {
     damaged: Vec<bool>,
     damaged_list: Vec<u32>,
     heap: BinaryHeap<Event>,
+    island_buf: IslandBuf,
+    hits: Vec<(u32, f64)>,
     seq: u64,
     total_aff: f64,
     total_peak: f64,
@@ -172,6 +181,8 @@ impl Scratch {
             e_gen: vec![0; e],
             e_effect: vec![1.0; e],
             e_sub: vec![NONE; e],
+            e_igen: vec![0; e],
+            e_due: vec![0.0; e],
             e_touched: vec![false; e],
             touched_edges: Vec::new(),
             g_aff: vec![0.0; g],
@@ -188,6 +199,8 @@ impl Scratch {
             damaged: vec![false; n],
             damaged_list: Vec::new(),
             heap: BinaryHeap::new(),
+            island_buf: IslandBuf::default(),
+            hits: Vec::new(),
             seq: 0,
             total_aff: 0.0,
             total_peak: 0.0,
@@ -221,6 +234,8 @@ impl Scratch {
             self.e_gen[e] = 0;
             self.e_effect[e] = 1.0;
             self.e_sub[e] = NONE;
+            self.e_igen[e] = 0;
+            self.e_due[e] = 0.0;
             self.e_touched[e] = false;
         }
         self.touched_edges.clear();
@@ -272,6 +287,11 @@ impl Scratch {
 
     #[inline]
     fn push(&mut self, t: f64, kind: u8, target: u32, aux: u64) {
+        self.push_level(t, kind, target, aux, 1.0);
+    }
+
+    #[inline]
+    fn push_level(&mut self, t: f64, kind: u8, target: u32, aux: u64, level: f64) {
         self.seq += 1;
         self.heap.push(Event {
             t,
@@ -279,6 +299,7 @@ impl Scratch {
             kind,
             target,
             aux,
+            level,
         });
     }
 
@@ -430,6 +451,8 @@ impl Scratch {
     fn start_outage(&mut self, cm: &CompiledModel, e: u32, t: f64) {
         self.touch_edge(e);
         let eu = e as usize;
+        // A new outage episode: improvements pending from an earlier one are void.
+        self.e_igen[eu] = self.e_igen[eu].wrapping_add(1);
         let d = &cm.model.dependencies[eu];
         for &k in &d.substitutes {
             let ku = k as usize;
@@ -485,6 +508,7 @@ impl Scratch {
         let eu = e as usize;
         let d = &cm.model.dependencies[eu];
         self.e_gen[eu] = self.e_gen[eu].wrapping_add(1);
+        self.e_due[eu] = t + d.recovery_lag_hours.max(0.0);
         if d.recovery_lag_hours <= 0.0 {
             self.e_state[eu] = OK;
             self.e_effect[eu] = 1.0;
@@ -515,17 +539,43 @@ impl Scratch {
                 OK => self.start_outage(cm, e, t),
                 RECOVERING => {
                     // Supplier failed again before the dependent resumed: the
-                    // buffer has not refilled.
+                    // buffer has not refilled, and the dependent keeps the
+                    // lower level until its recovery was due.
                     self.e_gen[eu] = self.e_gen[eu].wrapping_add(1);
-                    self.cut(cm, e, t);
+                    self.e_state[eu] = CUT;
+                    let eff = self.edge_effect(cm, e);
+                    if eff < self.e_effect[eu] {
+                        self.e_effect[eu] = eff;
+                    }
+                    let due = self.e_due[eu].max(t);
+                    let g = self.e_igen[eu] as u64;
+                    self.push_level(due, EV_IMPROVE, e, g, 1.0);
+                    let dep = cm.model.dependencies[eu].dependent;
+                    self.reevaluate(cm, dep, t);
                 }
                 _ => {}
             }
         } else if !up(old) && !up(new) {
             if st == CUT || st == SWITCHING_CUT {
-                self.e_effect[eu] = self.edge_effect(cm, e);
-                let dep = cm.model.dependencies[eu].dependent;
-                self.reevaluate(cm, dep, t);
+                let d = &cm.model.dependencies[eu];
+                let dep = d.dependent;
+                let lag = d.recovery_lag_hours;
+                let eff = self.edge_effect(cm, e);
+                if new < old {
+                    // Worse: immediately (never above a level still held by a lag).
+                    if eff < self.e_effect[eu] {
+                        self.e_effect[eu] = eff;
+                        self.reevaluate(cm, dep, t);
+                    }
+                } else if lag <= 0.0 {
+                    self.e_effect[eu] = eff;
+                    self.reevaluate(cm, dep, t);
+                } else {
+                    // Better: the dependent follows after the recovery lag,
+                    // to at most the promised level.
+                    let g = self.e_igen[eu] as u64;
+                    self.push_level(t + lag, EV_IMPROVE, e, g, new);
+                }
             }
         } else if !up(old) && up(new) {
             match st {
@@ -565,7 +615,7 @@ impl Scratch {
         self.e_gen[eu] = self.e_gen[eu].wrapping_add(1);
         if st == SWITCHING_CUT {
             self.e_state[eu] = CUT;
-            self.e_effect[eu] = self.edge_effect(cm, e);
+            self.e_effect[eu] = self.e_effect[eu].min(self.edge_effect(cm, e));
             let dep = cm.model.dependencies[eu].dependent;
             self.reevaluate(cm, dep, t);
         } else {
@@ -575,13 +625,7 @@ impl Scratch {
     }
 
     /// Draws the initial damage of one sample (spec §4.3 steps 1–2).
-    fn initial_damage(
-        &mut self,
-        cm: &CompiledModel,
-        cs: &CompiledScenario,
-        rng: &mut ChaCha8Rng,
-    ) -> Vec<Damage> {
-        let nodes = &cm.model.nodes;
+    fn initial_damage(&mut self, cs: &CompiledScenario, rng: &mut ChaCha8Rng) -> Vec<Damage> {
         let mut out = Vec::new();
         for (ci, (comp, cc)) in cs
             .scenario
@@ -625,7 +669,7 @@ impl Scratch {
                     let k = rng.random_range(0..v.len());
                     expose(v[k], intensity, &mut out);
                 }
-                Exposure::Circle { cells, centres } => {
+                Exposure::Circle { grid, centres } => {
                     let crate::scenario::Footprint::Circle {
                         radius_km,
                         jitter_km,
@@ -648,34 +692,22 @@ impl Scratch {
                     let dlon = radius / (111.0 * coslat);
                     let (a0, b0) = cell_of(lat0 - dlat, lon0 - dlon);
                     let (a1, b1) = cell_of(lat0 + dlat, lon0 + dlon);
-                    let span = ((a1 - a0 + 1) as i64) * ((b1 - b0 + 1) as i64);
-                    let mut hits: Vec<(u32, f64)> = Vec::new();
-                    let visit = |list: &Vec<u32>, hits: &mut Vec<(u32, f64)>| {
-                        for &i in list {
-                            let n = &nodes[i as usize];
-                            let d = haversine_km(lat0, lon0, n.lat, n.lon);
-                            if d <= radius {
-                                hits.push((i, intensity * (1.0 - 0.5 * d / radius)));
-                            }
+                    let mut hits = std::mem::take(&mut self.hits);
+                    hits.clear();
+                    grid.visit(a0, a1, b0, b1, |i, lat, lon| {
+                        if (lat - lat0).abs() > dlat || (lon - lon0).abs() > dlon {
+                            return;
                         }
-                    };
-                    if span > cells.len() as i64 {
-                        for list in cells.values() {
-                            visit(list, &mut hits);
+                        let d = local_distance_km(coslat, lat - lat0, lon - lon0);
+                        if d <= radius {
+                            hits.push((i, intensity * (1.0 - 0.5 * d / radius)));
                         }
-                    } else {
-                        for a in a0..=a1 {
-                            for b in b0..=b1 {
-                                if let Some(list) = cells.get(&(a, b)) {
-                                    visit(list, &mut hits);
-                                }
-                            }
-                        }
-                    }
+                    });
                     hits.sort_unstable_by_key(|h| h.0);
-                    for (i, local) in hits {
+                    for &(i, local) in &hits {
                         expose(i, local, &mut out);
                     }
+                    self.hits = hits;
                 }
             }
         }
@@ -710,13 +742,14 @@ impl Scratch {
                 continue;
             }
             let t0 = if onset[k].is_finite() { onset[k] } else { 0.0 };
-            let (comp, viable) = islands(net, cn, &self.damaged, stress);
+            let mut buf = std::mem::take(&mut self.island_buf);
+            islands(net, cn, &self.damaged, &self.damaged_list, stress, &mut buf);
             for (li, &node) in net.members.iter().enumerate() {
                 if self.damaged[node as usize] {
                     continue;
                 }
                 let base_ok = cn.base_viable[cn.base_comp[li] as usize];
-                if base_ok && !viable[comp[li] as usize] {
+                if base_ok && !buf.viable[buf.comp[li] as usize] {
                     let u = element_uniform(self.sample_key, node as u64, Purpose::Restoration);
                     let r = net.restoration_hours.sample(u);
                     damage.push(Damage {
@@ -729,6 +762,7 @@ impl Scratch {
                     });
                 }
             }
+            self.island_buf = buf;
         }
     }
 
@@ -747,7 +781,7 @@ impl Scratch {
         let mut rng = ChaCha8Rng::seed_from_u64(seed);
         rng.set_stream(index);
         self.sample_key = rng.next_u64();
-        let mut damage = self.initial_damage(cm, cs, &mut rng);
+        let mut damage = self.initial_damage(cs, &mut rng);
         let hazard_damage = damage.len();
         self.islanding(cm, cs, &mut damage);
         let n_ms = cm.member_states.len();
@@ -830,6 +864,23 @@ impl Scratch {
                         self.e_effect[eu] = 1.0;
                         let dep = cm.model.dependencies[eu].dependent;
                         self.reevaluate(cm, dep, ev.t);
+                    }
+                }
+                EV_IMPROVE => {
+                    let eu = ev.target as usize;
+                    let st = self.e_state[eu];
+                    if self.e_igen[eu] as u64 == ev.aux
+                        && (st == CUT || st == SWITCHING_CUT || st == RECOVERING)
+                    {
+                        self.events += 1;
+                        let d = &cm.model.dependencies[eu];
+                        let level = ev.level.min(self.f[d.supplier as usize]);
+                        let eff = 1.0 - d.strength * (1.0 - level);
+                        if eff > self.e_effect[eu] {
+                            self.e_effect[eu] = eff;
+                            let dep = cm.model.dependencies[eu].dependent;
+                            self.reevaluate(cm, dep, ev.t);
+                        }
                     }
                 }
                 _ => {}
@@ -937,11 +988,10 @@ impl Scratch {
     }
 }
 
-/// Great-circle distance in km.
-pub(crate) fn haversine_km(lat1: f64, lon1: f64, lat2: f64, lon2: f64) -> f64 {
-    let (p1, p2) = (lat1.to_radians(), lat2.to_radians());
-    let dp = p2 - p1;
-    let dl = (lon2 - lon1).to_radians();
-    let a = (dp / 2.0).sin().powi(2) + p1.cos() * p2.cos() * (dl / 2.0).sin().powi(2);
-    2.0 * 6371.0 * a.sqrt().min(1.0).asin()
+/// Distance in km in the equirectangular projection centred on a footprint
+/// (`coslat` = cosine of the centre latitude); within 500 km of the centre it
+/// differs from the great-circle distance by well under 1 %.
+#[inline]
+pub(crate) fn local_distance_km(coslat: f64, dlat: f64, dlon: f64) -> f64 {
+    111.195 * (dlat * dlat + (coslat * dlon) * (coslat * dlon)).sqrt()
 }

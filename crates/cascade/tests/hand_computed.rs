@@ -274,3 +274,27 @@ fn model_and_results_round_trip_through_json() {
     assert!(close(r.groups[0].mean_duration_hours, 3.0));
     assert!(close(r.groups[1].mean_duration_hours, 5.0));
 }
+
+#[test]
+fn recovery_lag_also_delays_partial_improvements() {
+    // A is down 0..1 h. B depends on A twice: strength 1 (lag 1 h) and 0.5
+    // (lag 3 h), so B is at 0 until 2 h, at 0.5 until 4 h, then up. C depends
+    // on B with a 2 h recovery lag: the partial improvement of B at 2 h
+    // reaches C at 4 h, full recovery at 4 h reaches it at 6 h.
+    // C: level 0 for 0..4 h, 0.5 for 4..6 h -> 100 x 4 + 50 x 2 = 500.
+    let mut strong = dep(0, 1, 0.0, 1.0);
+    strong.strength = 1.0;
+    let mut weak = dep(0, 1, 0.0, 3.0);
+    weak.strength = 0.5;
+    let m = model(
+        vec![
+            node("A", "ES", 0.0),
+            node("B", "ES", 0.0),
+            node("C", "ES", 100.0),
+        ],
+        vec![strong, weak, dep(1, 2, 0.0, 2.0)],
+    );
+    let d = run_one(&m, &outage(&["A"], 1.0));
+    assert!(close(d.user_hours, 500.0), "{}", d.user_hours);
+    assert!(close(provision(&d, "C").expect("C").duration_hours, 4.0));
+}
