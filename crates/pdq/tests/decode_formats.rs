@@ -360,3 +360,21 @@ fn pixel_and_file_size_limits() {
         Err(PdqError::Io { .. })
     ));
 }
+
+/// A CMYK JPEG (Pillow's Adobe-style CMYK of `square-256x256.jpg`, quality 75, in
+/// `tests/data/`) is converted to RGB, not fed as raw channels: python-threatexchange's bug
+/// puts such a file at distance ~254 from its RGB original.
+#[test]
+fn cmyk_jpeg_is_converted_to_rgb() {
+    let cmyk =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/bridge-256-cmyk.jpg");
+    let got = hash_file(&cmyk, &DecodeOptions::default()).unwrap();
+    let rgb = hash_file(
+        &vectors_dir().join("images/pdq/data/bridge-mods/square-256x256.jpg"),
+        &DecodeOptions::default(),
+    )
+    .unwrap();
+    let d = got.hash.distance(&rgb.hash);
+    assert!(d <= 8, "distance {d}");
+    assert_eq!(got.quality, 100);
+}
