@@ -31,6 +31,9 @@ text_enum! {
 text_enum! {
     /// Something a request may do. Each route declares exactly one.
     pub enum Permission: "permission" {
+        /// No credentials needed. Only the console's sign-in page declares it;
+        /// no API route may.
+        Public = "public",
         /// See who one is (`/api/v1/me`), the console dashboard and the API description.
         SelfRead = "self:read",
         /// Create, list and revoke API tokens.

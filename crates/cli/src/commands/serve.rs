@@ -1,0 +1,62 @@
+//! `bulwark serve`.
+
+use std::process::ExitCode;
+
+use anyhow::Context;
+
+use bulwark_server::ServerConfig;
+use bulwark_store::Store;
+
+use crate::demo;
+
+/// Options of `bulwark serve`.
+#[derive(clap::Args)]
+pub struct ServeArgs {
+    /// Address to listen on (port 0 picks a free port).
+    #[arg(long, default_value = "127.0.0.1:8080")]
+    addr: String,
+    /// The database: a SQLite file path or a postgres:// URL. With --demo and
+    /// no --db, `bulwark-demo.db` in the current directory.
+    #[arg(long, env = "BULWARK_DB")]
+    db: Option<String>,
+    /// Create (or reuse) a demo database and print an admin token.
+    #[arg(long)]
+    demo: bool,
+    /// Mark the session cookie Secure (when served over HTTPS).
+    #[arg(long)]
+    secure_cookies: bool,
+}
+
+/// Runs the server until SIGINT or SIGTERM.
+pub fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
+    super::init_logging("info");
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
+    runtime.block_on(async move {
+        let location = match (&args.db, args.demo) {
+            (Some(db), _) => db.clone(),
+            (None, true) => "bulwark-demo.db".to_string(),
+            (None, false) => "bulwark.db".to_string(),
+        };
+        let store = Store::open(&location).await?;
+        let listener = tokio::net::TcpListener::bind(&args.addr)
+            .await
+            .map_err(|e| crate::exit::UsageError(format!("--addr {}: {e}", args.addr)))?;
+        let addr = listener.local_addr().context("reading the bound address")?;
+        println!("listening on http://{addr}");
+        if args.demo {
+            let secret = demo::seed(&store).await?;
+            println!("demo database: {}", store.location());
+            println!("console: http://{addr}/console");
+            println!("admin token (shown once): {secret}");
+        }
+        let config = ServerConfig {
+            secure_cookies: args.secure_cookies,
+            ..ServerConfig::default()
+        };
+        bulwark_server::serve(listener, store, config, bulwark_server::shutdown_signal()).await?;
+        tracing::info!("stopped cleanly");
+        Ok(ExitCode::SUCCESS)
+    })
+}

@@ -1,0 +1,45 @@
+//! `bulwark`: the command-line front end. Thin: each command parses its
+//! arguments, calls one domain function and prints the result (text, or
+//! JSON with `--json`).
+//!
+//! Exit codes: 0 success; 1 failure (including a broken audit chain or a
+//! failed file in a batch); 2 bad usage or bad input.
+
+mod commands;
+mod demo;
+mod exit;
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+/// Bulwark: the EU security toolset (resilience, detection, online harms,
+/// cooperation, capability) in one binary.
+#[derive(Parser)]
+#[command(name = "bulwark", version, about, long_about = None, propagate_version = true)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the HTTP server: JSON API, OpenAPI document and web console.
+    Serve(commands::serve::ServeArgs),
+    /// Issue, list and revoke API tokens.
+    #[command(subcommand)]
+    Token(commands::token::TokenCommand),
+    /// Verify, export and anchor the tamper-evident audit log.
+    #[command(subcommand)]
+    Audit(commands::audit::AuditCommand),
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Serve(args) => commands::serve::run(args),
+        Command::Token(cmd) => commands::token::run(cmd),
+        Command::Audit(cmd) => commands::audit::run(cmd),
+    };
+    exit::finish(result)
+}

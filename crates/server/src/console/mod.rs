@@ -1,0 +1,93 @@
+//! The web console: server-rendered pages over the same domain functions as
+//! the API. Sign-in exchanges an API token for a session cookie (HttpOnly,
+//! SameSite=Strict); every form carries the session's CSRF secret and every
+//! POST must come from this origin.
+
+mod forms;
+mod layout;
+mod pages;
+
+use axum::http::{Method, StatusCode};
+use axum::response::{Html, IntoResponse, Response};
+
+use bulwark_core::Permission;
+
+use crate::routes::{Routes, ScopeRule};
+
+pub use forms::CsrfForm;
+
+/// Registers the console's routes.
+pub fn routes(r: Routes) -> Routes {
+    use pages::*;
+    r.console(
+        Method::GET,
+        "/console/login",
+        Permission::Public,
+        ScopeRule::Own,
+        login_page,
+    )
+    .console(
+        Method::POST,
+        "/console/login",
+        Permission::Public,
+        ScopeRule::Own,
+        login_submit,
+    )
+    .console(
+        Method::POST,
+        "/console/logout",
+        Permission::SelfRead,
+        ScopeRule::Own,
+        logout,
+    )
+    .console(
+        Method::GET,
+        "/console",
+        Permission::SelfRead,
+        ScopeRule::Own,
+        dashboard,
+    )
+    .console(
+        Method::GET,
+        "/console/audit",
+        Permission::AuditRead,
+        ScopeRule::EuWide,
+        audit_page,
+    )
+    .console(
+        Method::GET,
+        "/console/tokens",
+        Permission::TokenManage,
+        ScopeRule::EuWide,
+        tokens_page,
+    )
+    .console(
+        Method::POST,
+        "/console/tokens",
+        Permission::TokenManage,
+        ScopeRule::EuWide,
+        token_create,
+    )
+    .console(
+        Method::POST,
+        "/console/tokens/{id}/revoke",
+        Permission::TokenManage,
+        ScopeRule::EuWide,
+        token_revoke,
+    )
+}
+
+/// A plain error page (used by the access middleware too).
+pub fn error_page(status: StatusCode, message: &str) -> Response {
+    let title = status.canonical_reason().unwrap_or("Error");
+    let body = layout::page(
+        title,
+        None,
+        maud::html! {
+            h1 { (status.as_u16()) " " (title) }
+            p.error { (message) }
+            p { a href="/console" { "Back to the console" } " · " a href="/console/login" { "Sign in" } }
+        },
+    );
+    (status, Html(body.into_string())).into_response()
+}
