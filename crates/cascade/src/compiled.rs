@@ -70,10 +70,26 @@ pub(crate) struct CompiledNetwork {
     pub demand_total: f64,
 }
 
+/// Hot per-dependency data in a compact layout for the event loop.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct DepHot {
+    pub supplier: u32,
+    pub dependent: u32,
+    pub strength: f64,
+    pub recovery_lag_hours: f64,
+    pub switchover_hours: f64,
+    pub load: f64,
+}
+
 /// A model checked and indexed for simulation.
 #[derive(Debug, Clone)]
 pub struct CompiledModel {
     pub(crate) model: Model,
+    pub(crate) hot: Vec<DepHot>,
+    pub(crate) subs: Csr,
+    pub(crate) buffers: Vec<crate::dist::Dist>,
+    pub(crate) users: Vec<f64>,
+    pub(crate) spare: Vec<f64>,
     pub(crate) out_edges: Csr,
     pub(crate) in_edges: Csr,
     pub(crate) sub_edges: Csr,
@@ -204,8 +220,40 @@ impl CompiledModel {
             cn.base_viable = buf.viable;
             networks.push(cn);
         }
+        let hot = model
+            .dependencies
+            .iter()
+            .map(|d| DepHot {
+                supplier: d.supplier,
+                dependent: d.dependent,
+                strength: d.strength,
+                recovery_lag_hours: d.recovery_lag_hours,
+                switchover_hours: d.switchover_hours,
+                load: d.load,
+            })
+            .collect();
+        let subs = Csr::build(
+            model.dependencies.len(),
+            model
+                .dependencies
+                .iter()
+                .enumerate()
+                .flat_map(|(e, d)| d.substitutes.iter().map(move |&s| (e as u32, s))),
+        );
+        let buffers = model
+            .dependencies
+            .iter()
+            .map(|d| d.buffer_hours.clone())
+            .collect();
+        let users = model.nodes.iter().map(|x| x.users).collect();
+        let spare = model.nodes.iter().map(|x| x.spare_capacity).collect();
         Ok(CompiledModel {
             model,
+            hot,
+            subs,
+            buffers,
+            users,
+            spare,
             out_edges,
             in_edges,
             sub_edges,

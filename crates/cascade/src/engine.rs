@@ -309,7 +309,7 @@ impl Scratch {
         let iu = i as usize;
         let dt = t - self.last_t[iu];
         if dt > 0.0 {
-            let users = cm.model.nodes[iu].users;
+            let users = cm.users[iu];
             self.uh[iu] += users * (1.0 - self.f[iu]) * dt;
             if self.f[iu] < self.threshold {
                 self.dur[iu] += dt;
@@ -320,7 +320,7 @@ impl Scratch {
 
     fn buffer_of(&self, cm: &CompiledModel, e: u32) -> f64 {
         let u = element_uniform(self.sample_key, e as u64, Purpose::Buffer);
-        cm.model.dependencies[e as usize].buffer_hours.sample(u)
+        cm.buffers[e as usize].sample(u)
     }
 
     fn set_level(&mut self, cm: &CompiledModel, i: u32, nf: f64, cause: u32, t: f64) {
@@ -333,7 +333,7 @@ impl Scratch {
         if up(old) && !up(nf) && self.first_cause[iu] == NONE {
             self.first_cause[iu] = cause;
         }
-        let users = cm.model.nodes[iu].users;
+        let users = cm.users[iu];
         let g = cm.group_of[iu];
         let gu = g as usize;
         let was_dis = old < self.threshold;
@@ -410,7 +410,7 @@ impl Scratch {
             if c == NONE || c == ROOT {
                 return false;
             }
-            x = cm.model.dependencies[c as usize].supplier;
+            x = cm.hot[c as usize].supplier;
         }
         true
     }
@@ -429,7 +429,7 @@ impl Scratch {
             if st == CUT || st == SWITCHING_CUT || st == RECOVERING {
                 let eff = self.e_effect[e as usize];
                 if eff < nf - EPS {
-                    let sup = cm.model.dependencies[e as usize].supplier;
+                    let sup = cm.hot[e as usize].supplier;
                     if self.in_chain(cm, sup, i) {
                         continue;
                     }
@@ -444,7 +444,7 @@ impl Scratch {
     }
 
     fn edge_effect(&self, cm: &CompiledModel, e: u32) -> f64 {
-        let d = &cm.model.dependencies[e as usize];
+        let d = &cm.hot[e as usize];
         1.0 - d.strength * (1.0 - self.f[d.supplier as usize])
     }
 
@@ -453,12 +453,10 @@ impl Scratch {
         let eu = e as usize;
         // A new outage episode: improvements pending from an earlier one are void.
         self.e_igen[eu] = self.e_igen[eu].wrapping_add(1);
-        let d = &cm.model.dependencies[eu];
-        for &k in &d.substitutes {
+        let d = cm.hot[eu];
+        for &k in cm.subs.row(e) {
             let ku = k as usize;
-            if up(self.f[ku])
-                && cm.model.nodes[ku].spare_capacity - self.spare_used[ku] >= d.load - EPS
-            {
+            if up(self.f[ku]) && cm.spare[ku] - self.spare_used[ku] >= d.load - EPS {
                 self.touch_node(k);
                 self.spare_used[ku] += d.load;
                 self.e_sub[eu] = k;
@@ -500,13 +498,13 @@ impl Scratch {
             CUT
         };
         self.e_effect[eu] = self.edge_effect(cm, e);
-        let dep = cm.model.dependencies[eu].dependent;
+        let dep = cm.hot[eu].dependent;
         self.reevaluate(cm, dep, t);
     }
 
     fn recovering(&mut self, cm: &CompiledModel, e: u32, t: f64) {
         let eu = e as usize;
-        let d = &cm.model.dependencies[eu];
+        let d = &cm.hot[eu];
         self.e_gen[eu] = self.e_gen[eu].wrapping_add(1);
         self.e_due[eu] = t + d.recovery_lag_hours.max(0.0);
         if d.recovery_lag_hours <= 0.0 {
@@ -526,7 +524,7 @@ impl Scratch {
         let eu = e as usize;
         let k = self.e_sub[eu];
         if k != NONE {
-            self.spare_used[k as usize] -= cm.model.dependencies[eu].load;
+            self.spare_used[k as usize] -= cm.hot[eu].load;
             self.e_sub[eu] = NONE;
         }
     }
@@ -550,14 +548,14 @@ impl Scratch {
                     let due = self.e_due[eu].max(t);
                     let g = self.e_igen[eu] as u64;
                     self.push_level(due, EV_IMPROVE, e, g, 1.0);
-                    let dep = cm.model.dependencies[eu].dependent;
+                    let dep = cm.hot[eu].dependent;
                     self.reevaluate(cm, dep, t);
                 }
                 _ => {}
             }
         } else if !up(old) && !up(new) {
             if st == CUT || st == SWITCHING_CUT {
-                let d = &cm.model.dependencies[eu];
+                let d = &cm.hot[eu];
                 let dep = d.dependent;
                 let lag = d.recovery_lag_hours;
                 let eff = self.edge_effect(cm, e);
@@ -616,7 +614,7 @@ impl Scratch {
         if st == SWITCHING_CUT {
             self.e_state[eu] = CUT;
             self.e_effect[eu] = self.e_effect[eu].min(self.edge_effect(cm, e));
-            let dep = cm.model.dependencies[eu].dependent;
+            let dep = cm.hot[eu].dependent;
             self.reevaluate(cm, dep, t);
         } else {
             self.e_state[eu] = OK;
@@ -850,7 +848,7 @@ impl Scratch {
                             self.e_state[eu] = SUBSTITUTED;
                             self.e_effect[eu] = 1.0;
                             if st == SWITCHING_CUT {
-                                let dep = cm.model.dependencies[eu].dependent;
+                                let dep = cm.hot[eu].dependent;
                                 self.reevaluate(cm, dep, ev.t);
                             }
                         }
@@ -862,7 +860,7 @@ impl Scratch {
                         self.events += 1;
                         self.e_state[eu] = OK;
                         self.e_effect[eu] = 1.0;
-                        let dep = cm.model.dependencies[eu].dependent;
+                        let dep = cm.hot[eu].dependent;
                         self.reevaluate(cm, dep, ev.t);
                     }
                 }
@@ -873,12 +871,12 @@ impl Scratch {
                         && (st == CUT || st == SWITCHING_CUT || st == RECOVERING)
                     {
                         self.events += 1;
-                        let d = &cm.model.dependencies[eu];
+                        let d = &cm.hot[eu];
                         let level = ev.level.min(self.f[d.supplier as usize]);
                         let eff = 1.0 - d.strength * (1.0 - level);
                         if eff > self.e_effect[eu] {
                             self.e_effect[eu] = eff;
-                            let dep = cm.model.dependencies[eu].dependent;
+                            let dep = cm.hot[eu].dependent;
                             self.reevaluate(cm, dep, ev.t);
                         }
                     }
@@ -961,9 +959,7 @@ impl Scratch {
             .touched_nodes
             .iter()
             .copied()
-            .filter(|&i| {
-                cm.model.nodes[i as usize].users > 0.0 && self.first_t[i as usize].is_finite()
-            })
+            .filter(|&i| cm.users[i as usize] > 0.0 && self.first_t[i as usize].is_finite())
             .collect();
         v.sort_unstable();
         v
@@ -981,7 +977,7 @@ impl Scratch {
                 break;
             }
             out.push((x, c));
-            x = cm.model.dependencies[c as usize].supplier;
+            x = cm.hot[c as usize].supplier;
         }
         out.reverse();
         out
