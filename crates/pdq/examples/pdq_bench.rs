@@ -45,7 +45,18 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                 std::hint::black_box(hasher.hash_rgb8(w, h, &px)?);
                 times.push(t.elapsed().as_secs_f64() * 1e3);
             }
-            println!("{size}\t{:.4}", median(times));
+            let luma = bulwark_pdq::luma_from_rgb8(&px).ok_or("rgb length")?;
+            let mut luma_times = Vec::new();
+            for _ in 0..reps {
+                let t = Instant::now();
+                std::hint::black_box(hasher.hash_luma(w, h, &luma)?);
+                luma_times.push(t.elapsed().as_secs_f64() * 1e3);
+            }
+            println!(
+                "{size}\trgb {:.4}\tluma {:.4}",
+                median(times),
+                median(luma_times)
+            );
         }
         return Ok(());
     }
