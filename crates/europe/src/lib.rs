@@ -38,3 +38,47 @@ pub use scenarios::{CATALOGUE, ScenarioInfo, measures, scenario, scenarios};
 pub fn default_data_root() -> std::path::PathBuf {
     std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/data")
 }
+
+/// Runs `samples` samples of the catalogue scenario `id` on the model
+/// (convenience wrapper over [`bulwark_cascade::simulate`]; results are
+/// identical for any thread count).
+pub fn simulate_scenario(
+    em: &EuropeModel,
+    id: &str,
+    samples: usize,
+    seed: u64,
+    config: &bulwark_cascade::SimConfig,
+) -> Result<bulwark_cascade::SimulationResult, EuropeError> {
+    let sc = scenario(em, id)
+        .ok_or_else(|| EuropeError::Inconsistent(format!("unknown scenario id {id:?}")))?;
+    let cm = bulwark_cascade::CompiledModel::new(em.model.clone())?;
+    let cs = bulwark_cascade::CompiledScenario::new(&cm, sc)?;
+    Ok(bulwark_cascade::simulate(&cm, &cs, samples, seed, config)?)
+}
+
+/// Compares the library measures with these ids against the baseline of the
+/// catalogue scenario `id`, with common random numbers
+/// (wrapper over [`bulwark_cascade::compare`]).
+pub fn compare_measures(
+    em: &EuropeModel,
+    id: &str,
+    measure_ids: &[&str],
+    samples: usize,
+    seed: u64,
+    config: &bulwark_cascade::SimConfig,
+) -> Result<bulwark_cascade::Comparison, EuropeError> {
+    let sc = scenario(em, id)
+        .ok_or_else(|| EuropeError::Inconsistent(format!("unknown scenario id {id:?}")))?;
+    let library = measures();
+    let mut chosen = Vec::with_capacity(measure_ids.len());
+    for mid in measure_ids {
+        let m = library
+            .iter()
+            .find(|m| m.id == *mid)
+            .ok_or_else(|| EuropeError::Inconsistent(format!("unknown measure id {mid:?}")))?;
+        chosen.push(m.clone());
+    }
+    Ok(bulwark_cascade::compare(
+        &em.model, &sc, &chosen, samples, seed, config,
+    )?)
+}

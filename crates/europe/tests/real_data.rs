@@ -206,3 +206,38 @@ fn gridkit_quote_character_is_handled() {
     // -1 (463), empty (275) and 0 (167) are unknown.
     assert_eq!(unknown, 463 + 275 + 167);
 }
+
+#[test]
+fn measures_are_compared_with_common_random_numbers() {
+    let (em, _) = europe();
+    let c = compare_measures(
+        em,
+        "windstorm-north-west",
+        &["base-stations-8h"],
+        16,
+        9,
+        &SimConfig::default(),
+    )
+    .expect("compare");
+    let m = &c.measures[0];
+    assert_eq!(m.measure_id, "base-stations-8h");
+    assert_eq!(m.result.samples, 16);
+    assert!(c.baseline.user_hours.mean > 0.0);
+    assert!(
+        m.mean_difference_user_hours < 0.0,
+        "longer base-station autonomy reduces impact: {}",
+        m.mean_difference_user_hours
+    );
+    assert!(
+        compare_measures(
+            em,
+            "windstorm-north-west",
+            &["nope"],
+            1,
+            1,
+            &SimConfig::default()
+        )
+        .is_err()
+    );
+    assert!(simulate_scenario(em, "nope", 1, 1, &SimConfig::default()).is_err());
+}
