@@ -39,13 +39,13 @@ const EV_IMPROVE: u8 = 5;
 #[derive(Debug, Clone, Copy)]
 struct Event {
     t: f64,
-    seq: u64,
-    kind: u8,
-    target: u32,
-    /// Generation for edge events; damage level bits for damage events.
-    aux: u64,
-    /// Promised supplier level for improvement events.
+    /// Damage level for damage events; promised supplier level for improvements.
     level: f64,
+    seq: u32,
+    target: u32,
+    /// Generation for edge events.
+    aux: u32,
+    kind: u8,
 }
 
 impl PartialEq for Event {
@@ -148,7 +148,7 @@ pub(crate) struct Scratch {
     heap: BinaryHeap<Event>,
     island_buf: IslandBuf,
     hits: Vec<(u32, f64)>,
-    seq: u64,
+    seq: u32,
     total_aff: f64,
     total_peak: f64,
     events: u64,
@@ -286,13 +286,13 @@ impl Scratch {
     }
 
     #[inline]
-    fn push(&mut self, t: f64, kind: u8, target: u32, aux: u64) {
+    fn push(&mut self, t: f64, kind: u8, target: u32, aux: u32) {
         self.push_level(t, kind, target, aux, 1.0);
     }
 
     #[inline]
-    fn push_level(&mut self, t: f64, kind: u8, target: u32, aux: u64, level: f64) {
-        self.seq += 1;
+    fn push_level(&mut self, t: f64, kind: u8, target: u32, aux: u32, level: f64) {
+        self.seq = self.seq.wrapping_add(1);
         self.heap.push(Event {
             t,
             seq: self.seq,
@@ -466,7 +466,7 @@ impl Scratch {
                     return;
                 }
                 self.e_state[eu] = SWITCHING;
-                let g = self.e_gen[eu] as u64;
+                let g = self.e_gen[eu];
                 self.push(t + d.switchover_hours, EV_SWITCH, e, g);
                 let b = self.buffer_of(cm, e);
                 if b < d.switchover_hours {
@@ -485,7 +485,7 @@ impl Scratch {
         if b <= 0.0 {
             self.cut(cm, e, t);
         } else {
-            let g = self.e_gen[eu] as u64;
+            let g = self.e_gen[eu];
             self.push(t + b, EV_BUFFER, e, g);
         }
     }
@@ -514,7 +514,7 @@ impl Scratch {
             self.reevaluate(cm, dep, t);
         } else {
             self.e_state[eu] = RECOVERING;
-            let g = self.e_gen[eu] as u64;
+            let g = self.e_gen[eu];
             let lag = d.recovery_lag_hours;
             self.push(t + lag, EV_RECOVERY, e, g);
         }
@@ -546,7 +546,7 @@ impl Scratch {
                         self.e_effect[eu] = eff;
                     }
                     let due = self.e_due[eu].max(t);
-                    let g = self.e_igen[eu] as u64;
+                    let g = self.e_igen[eu];
                     self.push_level(due, EV_IMPROVE, e, g, 1.0);
                     let dep = cm.hot[eu].dependent;
                     self.reevaluate(cm, dep, t);
@@ -571,7 +571,7 @@ impl Scratch {
                 } else {
                     // Better: the dependent follows after the recovery lag,
                     // to at most the promised level.
-                    let g = self.e_igen[eu] as u64;
+                    let g = self.e_igen[eu];
                     self.push_level(t + lag, EV_IMPROVE, e, g, new);
                 }
             }
@@ -793,7 +793,7 @@ impl Scratch {
             if self.root_label[iu] == NONE {
                 self.root_label[iu] = d.label;
             }
-            self.push(d.onset, EV_DAMAGE, d.node, d.level.to_bits());
+            self.push_level(d.onset, EV_DAMAGE, d.node, 0, d.level);
             if d.until.is_finite() {
                 self.push(d.until, EV_REPAIR, d.node, 0);
             }
@@ -814,7 +814,7 @@ impl Scratch {
             match ev.kind {
                 EV_DAMAGE => {
                     let iu = ev.target as usize;
-                    let level = f64::from_bits(ev.aux);
+                    let level = ev.level;
                     if level < self.own[iu] {
                         self.events += 1;
                         self.own[iu] = level;
@@ -831,7 +831,7 @@ impl Scratch {
                 }
                 EV_BUFFER => {
                     let eu = ev.target as usize;
-                    if self.e_gen[eu] as u64 == ev.aux {
+                    if self.e_gen[eu] == ev.aux {
                         let st = self.e_state[eu];
                         if st == BUFFERING || st == SWITCHING {
                             self.events += 1;
@@ -841,7 +841,7 @@ impl Scratch {
                 }
                 EV_SWITCH => {
                     let eu = ev.target as usize;
-                    if self.e_gen[eu] as u64 == ev.aux {
+                    if self.e_gen[eu] == ev.aux {
                         let st = self.e_state[eu];
                         if st == SWITCHING || st == SWITCHING_CUT {
                             self.events += 1;
@@ -856,7 +856,7 @@ impl Scratch {
                 }
                 EV_RECOVERY => {
                     let eu = ev.target as usize;
-                    if self.e_gen[eu] as u64 == ev.aux && self.e_state[eu] == RECOVERING {
+                    if self.e_gen[eu] == ev.aux && self.e_state[eu] == RECOVERING {
                         self.events += 1;
                         self.e_state[eu] = OK;
                         self.e_effect[eu] = 1.0;
@@ -867,7 +867,7 @@ impl Scratch {
                 EV_IMPROVE => {
                     let eu = ev.target as usize;
                     let st = self.e_state[eu];
-                    if self.e_igen[eu] as u64 == ev.aux
+                    if self.e_igen[eu] == ev.aux
                         && (st == CUT || st == SWITCHING_CUT || st == RECOVERING)
                     {
                         self.events += 1;

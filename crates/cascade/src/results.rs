@@ -347,6 +347,7 @@ pub fn simulate(
     let n_ms = model.member_states.len();
     let chunks: Vec<Chunk> = (0..samples.div_ceil(CHUNK))
         .into_par_iter()
+        .with_min_len(4)
         .map_init(
             || Scratch::new(model),
             |scratch, c| {
