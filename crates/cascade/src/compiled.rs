@@ -404,16 +404,6 @@ impl CellGrid {
         let a1 = items.iter().map(|x| x.1.0).max().unwrap_or(0);
         let b0 = items.iter().map(|x| x.1.1).min().unwrap_or(0);
         let b1 = items.iter().map(|x| x.1.1).max().unwrap_or(0);
-        if (a1 - a0) as i64 * (b1 - b0) as i64 > 4_000_000 {
-            // Degenerate coordinates: fall back to one cell.
-            return CellGrid {
-                a0: i32::MIN / 4,
-                b0: i32::MIN / 4,
-                rows: 1,
-                cols: 1,
-                cells: vec![items.iter().map(|x| (x.0, x.2, x.3)).collect()],
-            };
-        }
         let (rows, cols) = (a1 - a0 + 1, b1 - b0 + 1);
         let mut cells = vec![Vec::new(); (rows as usize) * (cols as usize)];
         for &(i, (a, b), lat, lon) in items {

@@ -199,6 +199,12 @@ impl Model {
                     node.id
                 )));
             }
+            if !((-90.0..=90.0).contains(&node.lat) && (-180.0..=180.0).contains(&node.lon)) {
+                return Err(CascadeError::Invalid(format!(
+                    "node {:?}: coordinates out of range ({}, {})",
+                    node.id, node.lat, node.lon
+                )));
+            }
             if !(node.spare_capacity.is_finite() && node.spare_capacity >= 0.0) {
                 return Err(CascadeError::Invalid(format!(
                     "node {:?}: spare_capacity must be finite and >= 0",
