@@ -57,6 +57,11 @@ fn huge_kb() -> u64 {
         .unwrap_or(0)
 }
 
+/// `n / secs`, or 0 when the interval is below the clock's resolution.
+fn rate(n: usize, secs: f64) -> f64 {
+    if secs > 1e-6 { n as f64 / secs } else { 0.0 }
+}
+
 fn arg(args: &[String], name: &str) -> Option<String> {
     args.iter()
         .position(|a| a == name)
@@ -149,6 +154,35 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         write_codes(&std::path::Path::new(&dir).join("queries.bin"), &queries)?;
     }
     let n = codes.len();
+    if let Some(path) = arg(&args, "--serve") {
+        // a serving process: opens a saved index (memory-mapped) and answers queries
+        drop(codes);
+        let rss0 = status("VmRSS:");
+        let t = Instant::now();
+        let idx = HammingIndex::open(&path)?;
+        let open_s = t.elapsed().as_secs_f64();
+        let t = Instant::now();
+        let c0 = thread_cpu();
+        let mut found = 0;
+        for q in &queries {
+            found += idx.query(q, radius).len();
+        }
+        let qps1 = queries.len() as f64 / t.elapsed().as_secs_f64();
+        let qps1_cpu = rate(queries.len(), thread_cpu() - c0);
+        let t = Instant::now();
+        let r2 = idx.query_batch_parallel(&queries, radius, 2);
+        let qps2 = queries.len() as f64 / t.elapsed().as_secs_f64();
+        let found2: usize = r2.iter().map(Vec::len).sum();
+        println!(
+            "{{\"engine\":\"bulwark\",\"mode\":\"serve\",\"data\":\"{label}\",\"n\":{n},\"queries\":{},\"radius\":{radius},\"open_s\":{open_s:.3},\"qps_1t\":{qps1:.0},\"qps_1t_cpu\":{qps1_cpu:.0},\"qps_2t\":{qps2:.0},\"matches\":{found},\"same_2t\":{},\"index_rss_mb\":{},\"rss_mb\":{},\"file_bytes\":{}}}",
+            queries.len(),
+            found == found2,
+            (status("VmRSS:") - rss0.min(status("VmRSS:"))) / 1024,
+            status("VmRSS:") / 1024,
+            std::fs::metadata(&path)?.len()
+        );
+        return Ok(());
+    }
     let rss_data = status("VmRSS:");
 
     let t = Instant::now();
@@ -171,6 +205,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let build_cpu = thread_cpu() - c0;
     let rss_built = status("VmRSS:");
     let hwm_built = status("VmHWM:");
+    let huge_kb = huge_kb();
     let stats = idx.stats();
     let tables = stats.segments.first().map_or(0, |s| s.substring_bits.len());
 
@@ -185,15 +220,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         results.push(r);
     }
     let qps1 = queries.len() as f64 / t.elapsed().as_secs_f64();
-    let qps1_cpu = queries.len() as f64 / (thread_cpu() - c0);
-    if arg(&args, "--queries-only").is_some() {
-        println!(
-            "{{\"qps_1t\":{qps1:.0},\"qps_1t_cpu\":{qps1_cpu:.0},\"build_or_open_s\":{build_s:.3},\"rss_mb\":{},\"anon_huge_mb\":{}}}",
-            status("VmRSS:") / 1024,
-            huge_kb() / 1024
-        );
-        return Ok(());
-    }
+    let qps1_cpu = rate(queries.len(), thread_cpu() - c0);
     let t = Instant::now();
     let r2 = idx.query_batch_parallel(&queries, radius, 2);
     let qps2 = queries.len() as f64 / t.elapsed().as_secs_f64();
@@ -258,15 +285,16 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         file_json = format!(
             ",\"file_bytes\":{size},\"save_s\":{save_s:.3},\"open_s\":{open_s:.3},\"qps_1t_mapped\":{qps_mapped:.0},\"mapped_same\":{same}"
         );
-        let _ = std::fs::remove_file(&path);
     }
 
     println!(
-        "{{\"data\":\"{label}\",\"n\":{n},\"queries\":{},\"radius\":{radius},\"kernel\":\"{:?}\",\"tables\":{tables},\"build_s\":{build_s:.3},\"build_cpu_s\":{build_cpu:.3},\"rss_data_mb\":{},\"rss_built_mb\":{},\"hwm_built_mb\":{},\"qps_1t\":{qps1:.0},\"qps_1t_cpu\":{qps1_cpu:.0},\"qps_2t\":{qps2:.0},\"two_threads_same\":{same_2},\"matches\":{found},\"planted\":{planted_total},\"planted_found\":{planted_found},\"recall_queries\":{sub},\"truth_pairs\":{truth_pairs},\"recall\":{:.6},\"exact_on_subset\":{exact_subset},\"brute_qps_batched\":{brute_qps:.1}{file_json}}}",
+        "{{\"engine\":\"bulwark\",\"mode\":\"build\",\"data\":\"{label}\",\"n\":{n},\"queries\":{},\"radius\":{radius},\"kernel\":\"{:?}\",\"tables\":{tables},\"build_s\":{build_s:.3},\"build_cpu_s\":{build_cpu:.3},\"rss_data_mb\":{},\"rss_built_mb\":{},\"index_rss_mb\":{},\"huge_pages_mb\":{},\"hwm_built_mb\":{},\"qps_1t\":{qps1:.0},\"qps_1t_cpu\":{qps1_cpu:.0},\"qps_2t\":{qps2:.0},\"two_threads_same\":{same_2},\"matches\":{found},\"planted\":{planted_total},\"planted_found\":{planted_found},\"recall_queries\":{sub},\"truth_pairs\":{truth_pairs},\"recall\":{:.6},\"exact_on_subset\":{exact_subset},\"brute_qps_batched\":{brute_qps:.1}{file_json}}}",
         queries.len(),
         stats.kernel,
         rss_data / 1024,
         rss_built / 1024,
+        rss_built.saturating_sub(rss_data) / 1024,
+        huge_kb / 1024,
         hwm_built / 1024,
         if truth_pairs == 0 {
             1.0

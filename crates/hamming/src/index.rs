@@ -285,10 +285,11 @@ impl HammingIndex {
         if self.delta_ids.is_empty() {
             return Ok(());
         }
-        let codes = std::mem::take(&mut self.delta_codes);
-        let ids = std::mem::take(&mut self.delta_ids);
+        // on failure the delta stays as it was
+        let seg = self.segment_from(self.delta_codes.clone(), self.delta_ids.clone())?;
+        self.delta_codes.clear();
+        self.delta_ids.clear();
         self.delta_pos.clear();
-        let seg = self.segment_from(codes, ids)?;
         self.parts.push(Part::new(seg));
         while self.parts.len() >= 2 {
             let n = self.parts.len();

@@ -185,7 +185,7 @@ pub(crate) fn ball(len: u32, rho: i64) -> f64 {
 /// code a sequential 32-byte read.
 const COST_PROBE: f64 = 6.0;
 const COST_CANDIDATE: f64 = 12.0;
-const COST_SCAN: f64 = 1.0;
+const COST_SCAN: f64 = 0.5;
 
 /// Expected cost of a multi-index query, for `n` codes assumed uniform.
 pub(crate) fn mih_cost(subs: &[Substring], n: usize, r: u32) -> f64 {
