@@ -554,6 +554,7 @@ def main():
     m = Model(model, scenario)
     setup = time.perf_counter() - t0
     t1 = time.perf_counter()
+    c1 = time.process_time()
     totals = []
     events = 0
     for i in range(args.samples):
@@ -562,12 +563,14 @@ def main():
         totals.append(uh)
         events += ev
     secs = time.perf_counter() - t1
+    cpu = time.process_time() - c1
     mean = sum(totals) / max(len(totals), 1)
     print(json.dumps({
         "scenario": scenario["id"],
         "samples": args.samples,
         "setup_seconds": round(setup, 3),
         "seconds": round(secs, 3),
+        "cpu_seconds": round(cpu, 3),
         "samples_per_second": args.samples / secs,
         "events": events,
         "events_per_second": events / secs,

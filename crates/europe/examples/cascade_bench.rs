@@ -14,6 +14,17 @@ use std::time::Instant;
 use bulwark_cascade::{CompiledModel, CompiledScenario, SimConfig, simulate};
 use bulwark_europe::{BuildParams, CATALOGUE, build_model, default_data_root, scenario};
 
+/// Process CPU time (user + system) in seconds from `/proc/self/stat`
+/// (Linux; clock ticks assumed to be 100 Hz), if available.
+fn cpu_seconds() -> Option<f64> {
+    let stat = std::fs::read_to_string("/proc/self/stat").ok()?;
+    let rest = &stat[stat.rfind(')')? + 1..];
+    let f: Vec<&str> = rest.split_whitespace().collect();
+    let utime: f64 = f.get(11)?.parse().ok()?;
+    let stime: f64 = f.get(12)?.parse().ok()?;
+    Some((utime + stime) / 100.0)
+}
+
 fn main() {
     if let Err(e) = run() {
         eprintln!("error: {e}");
@@ -78,11 +89,16 @@ fn run() -> Result<(), Box<dyn std::error::Error>> {
             std::fs::write(path, serde_json::to_vec(&sc)?)?;
         }
         let cs = CompiledScenario::new(&cm, sc)?;
+        let c0 = cpu_seconds();
         let t = Instant::now();
         let r = simulate(&cm, &cs, samples, seed, &SimConfig::default())?;
         let s = t.elapsed().as_secs_f64();
+        let cpu = match (c0, cpu_seconds()) {
+            (Some(a), Some(b)) => format!("{:.2}", b - a),
+            _ => "n/a".to_string(),
+        };
         println!(
-            "| {id} | {samples} | {s:.2} | {:.0} | {} | {:.3e} | {:.3e} | {:.3e} | {:.3e} |",
+            "| {id} | {samples} | {s:.2} | {:.0} | {} | {:.3e} | {:.3e} | {:.3e} | {:.3e} | {cpu} |",
             samples as f64 / s,
             r.events,
             r.events as f64 / s,
