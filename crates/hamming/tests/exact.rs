@@ -209,3 +209,19 @@ fn a_failed_freeze_keeps_the_entries() {
         .is_err()
     );
 }
+
+#[test]
+fn index_is_send_and_sync() {
+    fn check<T: Send + Sync>() {}
+    check::<HammingIndex>();
+    // concurrent readers behind an RwLock, one writer
+    let h = Hash256([9, 9, 9, 9]);
+    let idx = std::sync::RwLock::new(HammingIndex::build([(1, h)], Config::default()).unwrap());
+    std::thread::scope(|s| {
+        for _ in 0..2 {
+            s.spawn(|| assert_eq!(idx.read().unwrap().query(&h, 0).len(), 1));
+        }
+    });
+    idx.write().unwrap().insert(2, h).unwrap();
+    assert_eq!(idx.read().unwrap().query(&h, 0).len(), 2);
+}
