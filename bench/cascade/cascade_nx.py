@@ -481,19 +481,20 @@ class Sample:
         self.key = rng.getrandbits(64)
         damage = self.initial_damage(rng)
         damage += self.islanding(damage)
-        for node, onset, until, level in damage:
-            self.push(onset, EV_DAMAGE, node, level)
+        for k, (node, onset, until, level) in enumerate(damage):
+            self.push(onset, EV_DAMAGE, node, k, level)
             if math.isfinite(until):
                 self.push(until, EV_REPAIR, node, 0)
-            self.own_until[node] = max(self.own_until.get(node, 0.0), until)
         while self.heap:
             t, _, kind, target, aux, level = heapq.heappop(self.heap)
             if t > self.horizon:
                 break
             if kind == EV_DAMAGE:
-                if aux < self.own.get(target, 1.0):
+                until = damage[aux][2]
+                self.own_until[target] = max(self.own_until.get(target, 0.0), until)
+                if level < self.own.get(target, 1.0):
                     self.events += 1
-                    self.own[target] = aux
+                    self.own[target] = level
                     self.reevaluate(target, t)
             elif kind == EV_REPAIR:
                 if t >= self.own_until.get(target, 0.0) - EPS and self.own.get(target, 1.0) < 1.0:

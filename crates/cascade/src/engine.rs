@@ -148,6 +148,7 @@ pub(crate) struct Scratch {
     heap: BinaryHeap<Event>,
     island_buf: IslandBuf,
     hits: Vec<(u32, f64)>,
+    damages: Vec<Damage>,
     seq: u32,
     total_aff: f64,
     total_peak: f64,
@@ -201,6 +202,7 @@ impl Scratch {
             heap: BinaryHeap::new(),
             island_buf: IslandBuf::default(),
             hits: Vec::new(),
+            damages: Vec::new(),
             seq: 0,
             total_aff: 0.0,
             total_peak: 0.0,
@@ -779,28 +781,52 @@ impl Scratch {
         let mut rng = ChaCha8Rng::seed_from_u64(seed);
         rng.set_stream(index);
         self.sample_key = rng.next_u64();
-        let mut damage = self.initial_damage(cs, &mut rng);
-        let hazard_damage = damage.len();
-        self.islanding(cm, cs, &mut damage);
+        // Spec §4.3 step 1: one event for what-if runs; Poisson(λ) events at
+        // uniform times within the horizon for annualised runs.
+        let n_events = match (cfg.annualised, cs.scenario.annual_frequency) {
+            (true, Some(lambda)) => poisson(&mut rng, lambda * cfg.horizon_hours / 8760.0),
+            (true, None) => 0,
+            (false, _) => 1,
+        };
+        let mut damage = Vec::new();
+        let mut hazard_damage = 0u32;
         let n_ms = cm.member_states.len();
         let mut origin = vec![false; n_ms];
-        for (k, d) in damage.iter().enumerate() {
-            if k < hazard_damage && d.origin {
-                origin[cm.ms_of[d.node as usize] as usize] = true;
+        for _ in 0..n_events {
+            let offset = if cfg.annualised {
+                rng.random::<f64>() * cfg.horizon_hours
+            } else {
+                0.0
+            };
+            let mut event = self.initial_damage(cs, &mut rng);
+            for d in &mut event {
+                d.onset += offset;
+                d.until += offset;
+                if d.origin {
+                    origin[cm.ms_of[d.node as usize] as usize] = true;
+                }
             }
+            hazard_damage += event.len() as u32;
+            self.islanding(cm, cs, &mut event);
+            // Each event is checked for islanding on its own damage.
+            for &i in &self.damaged_list {
+                self.damaged[i as usize] = false;
+            }
+            self.damaged_list.clear();
+            damage.extend(event);
+        }
+        for (k, d) in damage.iter().enumerate() {
             let iu = d.node as usize;
             self.touch_node(d.node);
             if self.root_label[iu] == NONE {
                 self.root_label[iu] = d.label;
             }
-            self.push_level(d.onset, EV_DAMAGE, d.node, 0, d.level);
+            self.push_level(d.onset, EV_DAMAGE, d.node, k as u32, d.level);
             if d.until.is_finite() {
                 self.push(d.until, EV_REPAIR, d.node, 0);
             }
-            if d.until > self.own_until[iu] {
-                self.own_until[iu] = d.until;
-            }
         }
+        self.damages = damage;
         let horizon = cfg.horizon_hours;
         let mut truncated = false;
         while let Some(ev) = self.heap.pop() {
@@ -815,6 +841,12 @@ impl Scratch {
                 EV_DAMAGE => {
                     let iu = ev.target as usize;
                     let level = ev.level;
+                    // A damage holds the asset down until its own repair time;
+                    // overlapping damages extend it.
+                    let until = self.damages.get(ev.aux as usize).map_or(0.0, |d| d.until);
+                    if until > self.own_until[iu] {
+                        self.own_until[iu] = until;
+                    }
                     if level < self.own[iu] {
                         self.events += 1;
                         self.own[iu] = level;
@@ -884,7 +916,7 @@ impl Scratch {
                 _ => {}
             }
         }
-        self.finish(cm, cfg, &origin, hazard_damage as u32, truncated)
+        self.finish(cm, cfg, &origin, hazard_damage, truncated)
     }
 
     fn finish(
@@ -982,6 +1014,27 @@ impl Scratch {
         out.reverse();
         out
     }
+}
+
+/// Poisson draw by inversion (λ capped at 1000).
+fn poisson(rng: &mut ChaCha8Rng, lambda: f64) -> u32 {
+    if lambda.is_nan() || lambda <= 0.0 {
+        return 0;
+    }
+    let lambda = lambda.min(1000.0);
+    let u: f64 = rng.random();
+    let mut k = 0u32;
+    let mut p = (-lambda).exp();
+    let mut cdf = p;
+    while u > cdf && k < 10_000 {
+        k += 1;
+        p *= lambda / k as f64;
+        cdf += p;
+        if p < 1e-300 && cdf >= 1.0 - 1e-15 {
+            break;
+        }
+    }
+    k
 }
 
 /// Distance in km in the equirectangular projection centred on a footprint

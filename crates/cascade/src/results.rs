@@ -34,6 +34,13 @@ pub struct SimConfig {
     /// Number of disrupted provisions (largest user-hours first) whose causal
     /// path is reported for the worst sample.
     pub worst_sample_paths: usize,
+    /// Annualised runs (spec §4.3 step 1): each sample is one period of
+    /// `horizon_hours` (8760 h = one year) with Poisson(λ · horizon / 8760)
+    /// events at uniform times, λ = the scenario's `annual_frequency`; a
+    /// scenario without λ then has no events. Default: false, one event per
+    /// sample at time 0 (what-if run).
+    #[serde(default)]
+    pub annualised: bool,
 }
 
 impl Default for SimConfig {
@@ -47,6 +54,7 @@ impl Default for SimConfig {
             exceedance_points: 40,
             top_attribution: 25,
             worst_sample_paths: 50,
+            annualised: false,
         }
     }
 }

@@ -298,3 +298,36 @@ fn recovery_lag_also_delays_partial_improvements() {
     assert!(close(d.user_hours, 500.0), "{}", d.user_hours);
     assert!(close(provision(&d, "C").expect("C").duration_hours, 4.0));
 }
+
+#[test]
+fn annualised_runs_draw_a_poisson_number_of_events() {
+    // Each event costs 300 user-hours (buffer 2 h, outage 5 h, 100 users).
+    // With λ = 2 per year over a one-year horizon the mean is about 600.
+    let m = model(
+        vec![node("A", "ES", 0.0), node("B", "ES", 100.0)],
+        vec![dep(0, 1, 2.0, 0.0)],
+    );
+    let mut s = outage(&["A"], 5.0);
+    s.annual_frequency = Some(2.0);
+    let cfg = SimConfig {
+        horizon_hours: 8760.0,
+        annualised: true,
+        ..config()
+    };
+    let cm = CompiledModel::new(m).expect("valid");
+    let cs = CompiledScenario::new(&cm, s.clone()).expect("valid");
+    let r = simulate(&cm, &cs, 400, 11, &cfg).expect("runs");
+    assert!(
+        (500.0..700.0).contains(&r.user_hours.mean),
+        "{}",
+        r.user_hours.mean
+    );
+    // Some years have no event, some several.
+    assert!(r.sample_user_hours.contains(&0.0));
+    assert!(r.sample_user_hours.iter().any(|&u| u > 650.0));
+    // Without λ an annualised run has no events.
+    s.annual_frequency = None;
+    let cs = CompiledScenario::new(&cm, s).expect("valid");
+    let r = simulate(&cm, &cs, 20, 11, &cfg).expect("runs");
+    assert_eq!(r.user_hours.max, 0.0);
+}
