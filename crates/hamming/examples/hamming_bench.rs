@@ -208,6 +208,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let huge_kb = huge_kb();
     let stats = idx.stats();
     let tables = stats.segments.first().map_or(0, |s| s.substring_bits.len());
+    let layout = stats
+        .segments
+        .first()
+        .map_or(String::new(), |s| format!("{:?}", s.substring_bits));
 
     // one thread, one query at a time
     let t = Instant::now();
@@ -288,7 +292,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     }
 
     println!(
-        "{{\"engine\":\"bulwark\",\"mode\":\"build\",\"data\":\"{label}\",\"n\":{n},\"queries\":{},\"radius\":{radius},\"kernel\":\"{:?}\",\"tables\":{tables},\"build_s\":{build_s:.3},\"build_cpu_s\":{build_cpu:.3},\"rss_data_mb\":{},\"rss_built_mb\":{},\"index_rss_mb\":{},\"huge_pages_mb\":{},\"hwm_built_mb\":{},\"qps_1t\":{qps1:.0},\"qps_1t_cpu\":{qps1_cpu:.0},\"qps_2t\":{qps2:.0},\"two_threads_same\":{same_2},\"matches\":{found},\"planted\":{planted_total},\"planted_found\":{planted_found},\"recall_queries\":{sub},\"truth_pairs\":{truth_pairs},\"recall\":{:.6},\"exact_on_subset\":{exact_subset},\"brute_qps_batched\":{brute_qps:.1}{file_json}}}",
+        "{{\"engine\":\"bulwark\",\"mode\":\"build\",\"data\":\"{label}\",\"n\":{n},\"queries\":{},\"radius\":{radius},\"kernel\":\"{:?}\",\"tables\":{tables},\"substring_bits\":\"{layout}\",\"build_s\":{build_s:.3},\"build_cpu_s\":{build_cpu:.3},\"rss_data_mb\":{},\"rss_built_mb\":{},\"index_rss_mb\":{},\"huge_pages_mb\":{},\"hwm_built_mb\":{},\"qps_1t\":{qps1:.0},\"qps_1t_cpu\":{qps1_cpu:.0},\"qps_2t\":{qps2:.0},\"two_threads_same\":{same_2},\"matches\":{found},\"planted\":{planted_total},\"planted_found\":{planted_found},\"recall_queries\":{sub},\"truth_pairs\":{truth_pairs},\"recall\":{:.6},\"exact_on_subset\":{exact_subset},\"brute_qps_batched\":{brute_qps:.1}{file_json}}}",
         queries.len(),
         stats.kernel,
         rss_data / 1024,

@@ -42,7 +42,7 @@ use crate::buf::{Buf, Bytes};
 use crate::hash::Hash256;
 use crate::index::{Config, HammingIndex, Part};
 use crate::kernel::Code;
-use crate::layout::{MAX_SUBSTRING_BITS, PERM_SEED, Permutation, Substring, split};
+use crate::layout::{PERM_SEED, Permutation, Substring, valid_layout};
 use crate::segment::{MAX_SEGMENT_LEN, SLOT_EMPTY, SLOT_SINGLE, Segment, Table};
 
 /// The first 8 bytes of an index file.
@@ -342,7 +342,7 @@ fn parse(src: Arc<dyn Bytes>) -> Result<Parsed, Error> {
                 len: r.u32()?,
             });
         }
-        if m > 0 && (subs != split(m) || subs[0].len > MAX_SUBSTRING_BITS) {
+        if !valid_layout(&subs) {
             return Err(corrupt("unsupported substring layout"));
         }
         seg_meta.push((n, heads, subs));

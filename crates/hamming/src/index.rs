@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use crate::hash::Hash256;
 use crate::kernel::{Code, Kernel};
-use crate::layout::{Permutation, Substring, choose_tables};
+use crate::layout::{Permutation, Substring, choose_layout, split};
 use crate::segment::{Scratch, Segment};
 use crate::{Error, Strategy};
 
@@ -191,11 +191,12 @@ impl HammingIndex {
     }
 
     fn segment_from(&self, codes: Vec<Code>, ids: Vec<u64>) -> Result<Segment, Error> {
-        let m = self
-            .config
-            .tables
-            .unwrap_or_else(|| choose_tables(codes.len(), self.config.design_radius));
-        Segment::build(codes, ids, m)
+        let subs = match self.config.tables {
+            Some(0) => Vec::new(),
+            Some(m) => split(m),
+            None => choose_layout(codes.len(), self.config.design_radius),
+        };
+        Segment::build(codes, ids, subs)
     }
 
     /// The settings.

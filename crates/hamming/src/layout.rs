@@ -242,6 +242,75 @@ pub(crate) fn choose_tables(n: usize, r: u32) -> u32 {
     best.1
 }
 
+/// Substrings with the given lengths, laid out consecutively from bit 0.
+pub(crate) fn with_lengths(lens: &[u32]) -> Vec<Substring> {
+    let mut start = 0;
+    lens.iter()
+        .map(|&len| {
+            let s = Substring { start, len };
+            start += len;
+            s
+        })
+        .collect()
+}
+
+/// Whether a layout is usable: 1..=64 consecutive substrings from bit 0 covering all
+/// 256 bits, each 1..=[`MAX_SUBSTRING_BITS`] long (empty = scan only).
+pub(crate) fn valid_layout(subs: &[Substring]) -> bool {
+    if subs.is_empty() {
+        return true;
+    }
+    let mut start = 0u32;
+    for s in subs {
+        if s.start != start || s.len == 0 || s.len > MAX_SUBSTRING_BITS {
+            return false;
+        }
+        start += s.len;
+    }
+    start == 256 && subs.len() <= 64
+}
+
+/// The table layout for `n` codes searched mostly at radius `r`: the number of tables
+/// from [`choose_tables`], then substring lengths adjusted one bit at a time while the
+/// expected cost drops and the memory budget holds. Tables probed at the smaller radius
+/// (the last ones, see [`radii`]) have few probes, so bits are worth more in the tables
+/// probed at the larger radius (10M, r = 31: 24,24,24,24,24,24,23,23,23,23,20).
+pub(crate) fn choose_layout(n: usize, r: u32) -> Vec<Substring> {
+    let m = choose_tables(n, r);
+    if m == 0 {
+        return Vec::new();
+    }
+    let budget = 96.0 * n as f64 + 64.0 * 1024.0 * 1024.0;
+    let mut lens: Vec<u32> = split(m).iter().map(|s| s.len).collect();
+    let mut cost = mih_cost(&with_lengths(&lens), n, r);
+    for _ in 0..256 {
+        let mut best: Option<(f64, usize, usize)> = None;
+        for i in 0..lens.len() {
+            for j in 0..lens.len() {
+                if i == j || lens[i] <= 1 || lens[j] >= MAX_SUBSTRING_BITS {
+                    continue;
+                }
+                let mut t = lens.clone();
+                t[i] -= 1;
+                t[j] += 1;
+                let subs = with_lengths(&t);
+                if table_bytes(&subs, n) > budget {
+                    continue;
+                }
+                let c = mih_cost(&subs, n, r);
+                if c < cost * 0.999 && best.is_none_or(|b| c < b.0) {
+                    best = Some((c, i, j));
+                }
+            }
+        }
+        let Some((c, i, j)) = best else { break };
+        lens[i] -= 1;
+        lens[j] += 1;
+        cost = c;
+    }
+    with_lengths(&lens)
+}
+
 /// All `len`-bit masks of popcount at most `rho`, cached process-wide, grouped by
 /// their bits above the lowest four.
 pub(crate) fn masks(len: u32, rho: u32) -> &'static [u32] {
@@ -341,5 +410,12 @@ mod tests {
     fn chooses_about_log2n_bits() {
         assert_eq!(choose_tables(10_000_000, 31), 11);
         assert_eq!(choose_tables(100, 31), 0);
+        assert!(choose_layout(100, 31).is_empty());
+        for n in [10_000usize, 1_000_000, 10_000_000] {
+            let l = choose_layout(n, 31);
+            assert!(valid_layout(&l));
+            assert!(mih_cost(&l, n, 31) <= mih_cost(&split(l.len() as u32), n, 31));
+            assert!(table_bytes(&l, n) <= 96.0 * n as f64 + 64.0 * 1024.0 * 1024.0);
+        }
     }
 }

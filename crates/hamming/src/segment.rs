@@ -12,7 +12,8 @@
 use crate::buf::{Buf, huge};
 use crate::kernel::{Code, HEAD_FLAG, Kernel, prefetch, verify};
 use crate::layout::{
-    MAX_PROBE_RADIUS, MAX_SUBSTRING_BITS, Substring, masks, mih_cost, radii, scan_cost, split,
+    MAX_PROBE_RADIUS, MAX_SUBSTRING_BITS, Substring, masks, mih_cost, radii, scan_cost,
+    valid_layout,
 };
 use crate::{Error, Strategy};
 
@@ -109,9 +110,14 @@ const PREFETCH_AHEAD: usize = 16;
 pub(crate) const MAX_SEGMENT_LEN: usize = 1 << 30;
 
 impl Segment {
-    /// Builds a segment from permuted codes and their ids with `m` tables (0 = scan only).
+    /// Builds a segment from permuted codes and their ids with the given table layout
+    /// (empty = scan only).
     /// Ids must be unique (checked).
-    pub(crate) fn build(codes: Vec<Code>, ids: Vec<u64>, m: u32) -> Result<Segment, Error> {
+    pub(crate) fn build(
+        codes: Vec<Code>,
+        ids: Vec<u64>,
+        subs: Vec<Substring>,
+    ) -> Result<Segment, Error> {
         let n = codes.len();
         if n != ids.len() {
             return Err(Error::Invalid("codes and ids differ in length".into()));
@@ -119,10 +125,10 @@ impl Segment {
         if n > MAX_SEGMENT_LEN {
             return Err(Error::TooLarge(n));
         }
-        let subs = if m == 0 { Vec::new() } else { split(m) };
-        if subs.first().is_some_and(|s| s.len > MAX_SUBSTRING_BITS) || m > 64 {
+        if !valid_layout(&subs) {
             return Err(Error::Invalid(format!(
-                "{m} tables: substrings must have at most {MAX_SUBSTRING_BITS} bits (m >= 10) and m <= 64"
+                "table layout {:?}: substrings must cover 256 bits, 1..={MAX_SUBSTRING_BITS} bits each (m >= 10), m <= 64",
+                subs.iter().map(|s| s.len).collect::<Vec<_>>()
             )));
         }
         // order positions by (table-0 key, code)
@@ -368,5 +374,109 @@ impl Segment {
             b += t.offsets.len() * 4 + t.positions.len() * 4;
         }
         b
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::layout::{Permutation, choose_layout, with_lengths};
+
+    fn rng(s: &mut u64) -> u64 {
+        *s = s
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        let z = (*s ^ (*s >> 33)).wrapping_mul(0xff51afd7ed558ccd);
+        z ^ (z >> 29)
+    }
+
+    /// Unequal substring lengths (as `choose_layout` produces) are exact for every radius.
+    #[test]
+    fn unequal_layouts_are_exact() {
+        let mut s = 3u64;
+        let centres: Vec<Code> = (0..20)
+            .map(|_| [rng(&mut s), rng(&mut s), rng(&mut s), rng(&mut s)])
+            .collect();
+        let mut codes = Vec::new();
+        for i in 0..3000usize {
+            let mut c = centres[i % centres.len()];
+            for _ in 0..(rng(&mut s) % 45) {
+                let b = rng(&mut s) % 256;
+                c[(b / 64) as usize] ^= 1 << (b % 64);
+            }
+            codes.push(c);
+        }
+        codes.push(codes[5]); // an exact duplicate
+        let ids: Vec<u64> = (0..codes.len() as u64).collect();
+        let big = choose_layout(10_000_000, 31);
+        assert!(
+            big.iter().any(|x| x.len != big[0].len),
+            "10M layout is unequal: {big:?}"
+        );
+        let layouts = [
+            with_lengths(&[
+                18, 18, 18, 18, 18, 17, 17, 16, 16, 16, 16, 16, 16, 12, 12, 12,
+            ]),
+            with_lengths(&[12, 20, 20, 20, 20, 20, 20, 20, 20, 20, 20, 20, 24]),
+            choose_layout(codes.len(), 31),
+        ];
+        let perm = Permutation::get();
+        for subs in layouts {
+            let seg = Segment::build(codes.clone(), ids.clone(), subs.clone()).unwrap();
+            let mut scratch = Scratch::default();
+            for k in (0..codes.len()).step_by(97) {
+                let q = perm.forward(&codes[k]);
+                for r in 0..=64u32 {
+                    let mut got = Vec::new();
+                    seg.query(
+                        &q,
+                        r,
+                        Strategy::Tables,
+                        Kernel::Portable,
+                        &mut scratch,
+                        &mut got,
+                    );
+                    got.sort_unstable();
+                    let mut want = Vec::new();
+                    Kernel::Portable.scan(&seg.codes, &q, r, 0, &mut want);
+                    assert_eq!(got, want, "layout {subs:?} r {r}");
+                }
+            }
+            // Boundary cases of the pigeonhole split: a code at distance exactly r whose
+            // bits differ by radius+1 in every table but one, which is exactly at its
+            // radius. Each table in turn must be the one that finds it.
+            for r in [0u32, 1, 5, 15, 31, 40, 64] {
+                let rad = radii(subs.len() as u32, r);
+                for j in 0..subs.len() {
+                    if rad[j] < 0 {
+                        continue;
+                    }
+                    let stored = seg.codes[j * 7 % seg.len()];
+                    let mut q = stored;
+                    for (t, sub) in subs.iter().enumerate() {
+                        let flips = rad[t] + 1 - i64::from(t == j);
+                        for b in 0..flips.clamp(0, i64::from(sub.len)) as u32 {
+                            let p = sub.start + b;
+                            q[(p / 64) as usize] ^= 1 << (p % 64);
+                        }
+                    }
+                    assert_eq!(crate::hash::distance(&q, &stored), r);
+                    let mut got = Vec::new();
+                    seg.query(
+                        &q,
+                        r,
+                        Strategy::Tables,
+                        Kernel::Portable,
+                        &mut scratch,
+                        &mut got,
+                    );
+                    assert!(
+                        got.iter()
+                            .any(|&(p, d)| seg.codes[p as usize] == stored && d == r),
+                        "layout {subs:?} r {r} table {j}"
+                    );
+                }
+            }
+        }
     }
 }
