@@ -86,6 +86,19 @@ fn iberia_split_matches_orders_of_magnitude() {
         (4.0..24.0).contains(&es_hours),
         "ES mean outage {es_hours} h"
     );
+    // Hospitals ride through on generators (24–72 h autonomy, spec §4.4):
+    // degraded (telecom) but rarely disrupted; rail stops at once.
+    let mean_duration = |service: &str| -> f64 {
+        let g: Vec<_> = r
+            .groups
+            .iter()
+            .filter(|g| g.service == service && g.member_state == "ES")
+            .collect();
+        g.iter().map(|g| g.mean_duration_hours).sum::<f64>() / g.len().max(1) as f64
+    };
+    let (hospital_h, rail_h) = (mean_duration("healthcare"), mean_duration("rail-transport"));
+    assert!(hospital_h < 2.0, "hospitals disrupted {hospital_h} h");
+    assert!(rail_h > 5.0, "rail disrupted {rail_h} h");
     assert!(r.cross_border_probability > 0.5);
     assert!(r.six_member_states_probability < 0.5);
     let worst = r.worst_sample.as_ref().expect("impact");
