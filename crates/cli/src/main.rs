@@ -32,6 +32,8 @@ enum Command {
     /// Verify, export and anchor the tamper-evident audit log.
     #[command(subcommand)]
     Audit(commands::audit::AuditCommand),
+    /// PDQ perceptual hashes of image files and directories (recursive).
+    Hash(commands::hash::HashArgs),
 }
 
 fn main() -> ExitCode {
@@ -40,6 +42,7 @@ fn main() -> ExitCode {
         Command::Serve(args) => commands::serve::run(args),
         Command::Token(cmd) => commands::token::run(cmd),
         Command::Audit(cmd) => commands::audit::run(cmd),
+        Command::Hash(args) => commands::hash::run(args),
     };
     exit::finish(result)
 }

@@ -1,6 +1,7 @@
 //! One module per command group.
 
 pub mod audit;
+pub mod hash;
 pub mod serve;
 pub mod token;
 

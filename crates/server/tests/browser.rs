@@ -1,0 +1,225 @@
+//! The console in a real headless Chromium: sign in, see the dashboard,
+//! issue a token, see its audit event and the chain verified, sign out.
+//!
+//! Needs `chromium` and `chromedriver` (`.ci/setup.sh` installs them). Without
+//! them the test is skipped with a note, unless `BULWARK_REQUIRE_BROWSER=1`
+//! (set by `.ci/run`), in which case it fails.
+
+mod common;
+
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+use bulwark_core::Role;
+use common::TestServer;
+use fantoccini::{ClientBuilder, Locator};
+
+struct Driver(Child);
+impl Drop for Driver {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn find(names: &[&str]) -> Option<String> {
+    names
+        .iter()
+        .find(|p| std::path::Path::new(p).exists())
+        .map(|p| p.to_string())
+}
+
+#[tokio::test]
+async fn console_sign_in_dashboard_action_and_audit_in_chromium() {
+    let driver_bin = find(&["/usr/bin/chromedriver", "/usr/lib/chromium/chromedriver"]);
+    let chrome_bin = find(&["/usr/bin/chromium", "/usr/bin/chromium-browser"]);
+    let (Some(driver_bin), Some(chrome_bin)) = (driver_bin, chrome_bin) else {
+        if std::env::var("BULWARK_REQUIRE_BROWSER").as_deref() == Ok("1") {
+            panic!("BULWARK_REQUIRE_BROWSER=1 but chromium/chromedriver are not installed");
+        }
+        eprintln!("note: chromium or chromedriver missing; browser test skipped");
+        return;
+    };
+    let port = {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        l.local_addr().unwrap().port()
+    };
+    let _driver = Driver(
+        Command::new(driver_bin)
+            .arg(format!("--port={port}"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
+    // Both rustls back ends are compiled in through dev-dependencies; pick one.
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let server = TestServer::start().await;
+    let admin = server.token(Role::Admin, "*").await;
+    let profile = tempfile::tempdir().unwrap();
+    let mut caps = serde_json::Map::new();
+    caps.insert(
+        "goog:chromeOptions".into(),
+        serde_json::json!({
+            "binary": chrome_bin,
+            "args": ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+                     "--disable-quic", "--no-first-run", "--disable-background-networking",
+                     "--disable-component-update", "--disable-sync",
+                     format!("--user-data-dir={}", profile.path().display())]
+        }),
+    );
+    let mut client = None;
+    for _ in 0..50 {
+        match ClientBuilder::rustls()
+            .unwrap()
+            .capabilities(caps.clone())
+            .connect(&format!("http://127.0.0.1:{port}"))
+            .await
+        {
+            Ok(c) => {
+                client = Some(c);
+                break;
+            }
+            Err(_) => tokio::time::sleep(Duration::from_millis(200)).await,
+        }
+    }
+    let b = client.expect("chromedriver did not start");
+
+    // Unauthenticated: redirected to sign-in.
+    b.goto(&server.url("/console")).await.unwrap();
+    assert!(
+        b.current_url()
+            .await
+            .unwrap()
+            .path()
+            .ends_with("/console/login")
+    );
+
+    // Sign in.
+    b.find(Locator::Id("token"))
+        .await
+        .unwrap()
+        .send_keys(&admin)
+        .await
+        .unwrap();
+    b.find(Locator::Id("sign-in"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    let who = match b
+        .wait()
+        .at_most(Duration::from_secs(10))
+        .for_element(Locator::Id("whoami"))
+        .await
+    {
+        Ok(e) => e.text().await.unwrap(),
+        Err(e) => panic!(
+            "no dashboard after sign-in ({e}); at {} with page:\n{}",
+            b.current_url().await.unwrap(),
+            b.source().await.unwrap()
+        ),
+    };
+    assert!(who.contains("admin"), "{who}");
+
+    // Action: issue a token from the console.
+    b.goto(&server.url("/console/tokens")).await.unwrap();
+    b.find(Locator::Id("name"))
+        .await
+        .unwrap()
+        .send_keys("browser-issued")
+        .await
+        .unwrap();
+    b.find(Locator::Css("#role option[value='auditor']"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    b.find(Locator::Id("organisation"))
+        .await
+        .unwrap()
+        .send_keys("Test Authority")
+        .await
+        .unwrap();
+    let scope = b.find(Locator::Id("scope")).await.unwrap();
+    scope.clear().await.unwrap();
+    scope.send_keys("DE,AT").await.unwrap();
+    b.find(Locator::Id("purpose"))
+        .await
+        .unwrap()
+        .send_keys("browser test")
+        .await
+        .unwrap();
+    b.find(Locator::Id("issue-token"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    let secret = b
+        .wait()
+        .for_element(Locator::Id("new-token"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(secret.starts_with("bwk_"), "{secret}");
+    let table = b
+        .find(Locator::Id("token-table"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        table.contains("browser-issued") && table.contains("AT,DE"),
+        "{table}"
+    );
+
+    // Its audit event, and the chain verified.
+    b.goto(&server.url("/console/audit")).await.unwrap();
+    let status = b
+        .find(Locator::Id("chain-status"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(status.contains("Chain verified"), "{status}");
+    let log = b
+        .find(Locator::Id("audit-table"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        log.contains("token.create") && log.contains("browser test"),
+        "{log}"
+    );
+    assert!(log.contains("console.sign_in"), "{log}");
+    assert!(!log.contains(&secret), "the secret reached the audit page");
+
+    // Sign out.
+    b.find(Locator::Id("sign-out"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    b.wait().for_element(Locator::Id("sign-in")).await.unwrap();
+    b.goto(&server.url("/console/audit")).await.unwrap();
+    assert!(
+        b.current_url()
+            .await
+            .unwrap()
+            .path()
+            .ends_with("/console/login")
+    );
+
+    b.close().await.unwrap();
+    server.stop().await;
+}

@@ -1,0 +1,187 @@
+//! The console without a browser: sign-in, CSRF and origin checks.
+
+mod common;
+
+use bulwark_core::Role;
+use common::TestServer;
+use reqwest::StatusCode;
+
+fn browser_like() -> reqwest::Client {
+    reqwest::Client::builder()
+        .cookie_store(true)
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap()
+}
+
+fn csrf_of(html: &str) -> String {
+    let marker = "name=\"csrf\" value=\"";
+    let start = html.find(marker).expect("page has a CSRF field") + marker.len();
+    html[start..start + 64].to_string()
+}
+
+#[tokio::test]
+async fn sign_in_sets_a_strict_http_only_cookie_and_bad_tokens_are_refused() {
+    let server = TestServer::start().await;
+    let admin = server.token(Role::Admin, "*").await;
+    let c = browser_like();
+    let r = c
+        .post(server.url("/console/login"))
+        .form(&[("token", "bwk_wrong")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
+    let r = c
+        .post(server.url("/console/login"))
+        .form(&[("token", &admin)])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let cookie = r.headers()["set-cookie"].to_str().unwrap().to_string();
+    assert!(
+        cookie.contains("HttpOnly") && cookie.contains("SameSite=Strict"),
+        "{cookie}"
+    );
+    assert!(
+        !cookie.contains(&admin),
+        "the token itself must not be the cookie"
+    );
+    let page = c.get(server.url("/console")).send().await.unwrap();
+    assert_eq!(page.status(), StatusCode::OK);
+    assert!(page.text().await.unwrap().contains("Dashboard"));
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn console_posts_need_the_csrf_token_and_the_same_origin() {
+    let server = TestServer::start().await;
+    let admin = server.token(Role::Admin, "*").await;
+    let c = browser_like();
+    c.post(server.url("/console/login"))
+        .form(&[("token", &admin)])
+        .send()
+        .await
+        .unwrap();
+    let html = c
+        .get(server.url("/console/tokens"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let csrf = csrf_of(&html);
+    let before = bulwark_store::tokens::list(&server.store)
+        .await
+        .unwrap()
+        .len();
+    let fields = |csrf: &str| {
+        vec![
+            ("csrf", csrf.to_string()),
+            ("name", "n".to_string()),
+            ("role", "analyst".to_string()),
+            ("organisation", "o".to_string()),
+            ("scope", "DE".to_string()),
+            ("purpose", "p".to_string()),
+        ]
+    };
+    let no_csrf: Vec<_> = fields("")
+        .into_iter()
+        .filter(|(k, _)| *k != "csrf")
+        .collect();
+    let r = c
+        .post(server.url("/console/tokens"))
+        .form(&no_csrf)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::FORBIDDEN);
+    let r = c
+        .post(server.url("/console/tokens"))
+        .form(&fields(&"0".repeat(64)))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::FORBIDDEN);
+    let r = c
+        .post(server.url("/console/tokens"))
+        .header("origin", "http://evil.example")
+        .form(&fields(&csrf))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::FORBIDDEN);
+    assert_eq!(
+        bulwark_store::tokens::list(&server.store)
+            .await
+            .unwrap()
+            .len(),
+        before
+    );
+    let r = c
+        .post(server.url("/console/tokens"))
+        .form(&fields(&csrf))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    assert!(r.text().await.unwrap().contains("bwk_"));
+    assert_eq!(
+        bulwark_store::tokens::list(&server.store)
+            .await
+            .unwrap()
+            .len(),
+        before + 1
+    );
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn console_pages_refuse_roles_without_permission() {
+    let server = TestServer::start().await;
+    let analyst = server.token(Role::Analyst, "*").await;
+    let c = browser_like();
+    c.post(server.url("/console/login"))
+        .form(&[("token", &analyst)])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        c.get(server.url("/console")).send().await.unwrap().status(),
+        StatusCode::OK
+    );
+    assert_eq!(
+        c.get(server.url("/console/tokens"))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        StatusCode::FORBIDDEN
+    );
+    assert_eq!(
+        c.get(server.url("/console/audit"))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        StatusCode::FORBIDDEN
+    );
+    let scoped = server.token(Role::Auditor, "DE").await;
+    let c = browser_like();
+    c.post(server.url("/console/login"))
+        .form(&[("token", &scoped)])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        c.get(server.url("/console/audit"))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        StatusCode::FORBIDDEN
+    );
+    server.stop().await;
+}
