@@ -25,8 +25,13 @@ features=""
 if command -v nasm >/dev/null 2>&1; then
   features="--features libjpeg-simd"   # libjpeg's SIMD, as in Pillow's libjpeg-turbo
 fi
-(cd "$root" && cargo build --release -j 2 -p bulwark-pdq --example pdq_bench $features)
-bench="${CARGO_TARGET_DIR:-$root/target}/release/examples/pdq_bench"
+if [ -n "${PDQ_BENCH_BIN:-}" ]; then
+  bench="$PDQ_BENCH_BIN"   # a pdq_bench binary built elsewhere (same sources)
+  features="prebuilt binary $PDQ_BENCH_BIN"
+else
+  (cd "$root" && cargo build --release -j 2 -p bulwark-pdq --example pdq_bench $features)
+  bench="${CARGO_TARGET_DIR:-$root/target}/release/examples/pdq_bench"
+fi
 
 # Pin both to the same core when possible.
 pin=""
@@ -48,5 +53,5 @@ for size in 512x512 1024x768 1024x1024 2048x1536; do
   $pin "$py" "$here/bench_ref.py" files "$reps" "${pngs[@]}" >> "$out/ref-png.tsv"
   $pin "$bench" fast "$reps" "${jpgs[@]}" >> "$out/rust-fast.tsv"
 done
-echo "features: ${features:-default (libjpeg without SIMD)}"
+echo "build: ${features:-default features (libjpeg without SIMD)}"
 "$py" "$here/compare.py" "$out"
