@@ -106,31 +106,77 @@ pub(crate) struct SampleOutcome {
     pub six_member_states: bool,
 }
 
+/// Per-node state of one sample (one record per node for cache locality).
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct NodeState {
+    pub f: f64,
+    pub own: f64,
+    pub own_until: f64,
+    pub first_t: f64,
+    pub last_t: f64,
+    pub uh: f64,
+    pub peak: f64,
+    pub dur: f64,
+    pub spare_used: f64,
+    pub cause: u32,
+    pub first_cause: u32,
+    pub root_label: u32,
+    pub touched: bool,
+}
+
+impl Default for NodeState {
+    fn default() -> Self {
+        NodeState {
+            f: 1.0,
+            own: 1.0,
+            own_until: 0.0,
+            first_t: f64::INFINITY,
+            last_t: 0.0,
+            uh: 0.0,
+            peak: 0.0,
+            dur: 0.0,
+            spare_used: 0.0,
+            cause: NONE,
+            first_cause: NONE,
+            root_label: NONE,
+            touched: false,
+        }
+    }
+}
+
+/// Per-dependency state of one sample.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct EdgeState {
+    pub effect: f64,
+    /// Time at which a recovering edge is due to resume.
+    pub due: f64,
+    pub generation: u32,
+    /// Generation of pending improvement events (separate from `generation`).
+    pub igen: u32,
+    pub sub: u32,
+    pub state: u8,
+    pub touched: bool,
+}
+
+impl Default for EdgeState {
+    fn default() -> Self {
+        EdgeState {
+            effect: 1.0,
+            due: 0.0,
+            generation: 0,
+            igen: 0,
+            sub: NONE,
+            state: OK,
+            touched: false,
+        }
+    }
+}
+
 /// Reusable per-thread state; reset sparsely after each sample.
 pub(crate) struct Scratch {
-    f: Vec<f64>,
-    own: Vec<f64>,
-    own_until: Vec<f64>,
-    pub(crate) cause: Vec<u32>,
-    pub(crate) first_cause: Vec<u32>,
-    pub(crate) root_label: Vec<u32>,
-    pub(crate) first_t: Vec<f64>,
-    last_t: Vec<f64>,
-    pub(crate) uh: Vec<f64>,
-    pub(crate) peak: Vec<f64>,
-    pub(crate) dur: Vec<f64>,
-    spare_used: Vec<f64>,
-    node_touched: Vec<bool>,
+    pub(crate) ns: Vec<NodeState>,
     pub(crate) touched_nodes: Vec<u32>,
-    e_state: Vec<u8>,
-    e_gen: Vec<u32>,
-    e_effect: Vec<f64>,
-    e_sub: Vec<u32>,
-    /// Generation of pending improvement events (separate from `e_gen`).
-    e_igen: Vec<u32>,
-    /// Time at which a recovering edge is due to resume.
-    e_due: Vec<f64>,
-    e_touched: Vec<bool>,
+    es: Vec<EdgeState>,
     touched_edges: Vec<u32>,
     g_aff: Vec<f64>,
     g_peak: Vec<f64>,
@@ -164,27 +210,9 @@ impl Scratch {
         let g = cm.groups.len();
         let m = cm.member_states.len();
         Scratch {
-            f: vec![1.0; n],
-            own: vec![1.0; n],
-            own_until: vec![0.0; n],
-            cause: vec![NONE; n],
-            first_cause: vec![NONE; n],
-            root_label: vec![NONE; n],
-            first_t: vec![f64::INFINITY; n],
-            last_t: vec![0.0; n],
-            uh: vec![0.0; n],
-            peak: vec![0.0; n],
-            dur: vec![0.0; n],
-            spare_used: vec![0.0; n],
-            node_touched: vec![false; n],
+            ns: vec![NodeState::default(); n],
             touched_nodes: Vec::new(),
-            e_state: vec![OK; e],
-            e_gen: vec![0; e],
-            e_effect: vec![1.0; e],
-            e_sub: vec![NONE; e],
-            e_igen: vec![0; e],
-            e_due: vec![0.0; e],
-            e_touched: vec![false; e],
+            es: vec![EdgeState::default(); e],
             touched_edges: Vec::new(),
             g_aff: vec![0.0; g],
             g_peak: vec![0.0; g],
@@ -214,31 +242,11 @@ impl Scratch {
 
     fn reset(&mut self) {
         for &i in &self.touched_nodes {
-            let i = i as usize;
-            self.f[i] = 1.0;
-            self.own[i] = 1.0;
-            self.own_until[i] = 0.0;
-            self.cause[i] = NONE;
-            self.first_cause[i] = NONE;
-            self.root_label[i] = NONE;
-            self.first_t[i] = f64::INFINITY;
-            self.last_t[i] = 0.0;
-            self.uh[i] = 0.0;
-            self.peak[i] = 0.0;
-            self.dur[i] = 0.0;
-            self.spare_used[i] = 0.0;
-            self.node_touched[i] = false;
+            self.ns[i as usize] = NodeState::default();
         }
         self.touched_nodes.clear();
         for &e in &self.touched_edges {
-            let e = e as usize;
-            self.e_state[e] = OK;
-            self.e_gen[e] = 0;
-            self.e_effect[e] = 1.0;
-            self.e_sub[e] = NONE;
-            self.e_igen[e] = 0;
-            self.e_due[e] = 0.0;
-            self.e_touched[e] = false;
+            self.es[e as usize] = EdgeState::default();
         }
         self.touched_edges.clear();
         for &g in &self.touched_groups {
@@ -273,16 +281,16 @@ impl Scratch {
 
     #[inline]
     fn touch_node(&mut self, i: u32) {
-        if !self.node_touched[i as usize] {
-            self.node_touched[i as usize] = true;
+        if !self.ns[i as usize].touched {
+            self.ns[i as usize].touched = true;
             self.touched_nodes.push(i);
         }
     }
 
     #[inline]
     fn touch_edge(&mut self, e: u32) {
-        if !self.e_touched[e as usize] {
-            self.e_touched[e as usize] = true;
+        if !self.es[e as usize].touched {
+            self.es[e as usize].touched = true;
             self.touched_edges.push(e);
         }
     }
@@ -309,15 +317,15 @@ impl Scratch {
     #[inline]
     fn account(&mut self, cm: &CompiledModel, i: u32, t: f64) {
         let iu = i as usize;
-        let dt = t - self.last_t[iu];
+        let dt = t - self.ns[iu].last_t;
         if dt > 0.0 {
             let users = cm.users[iu];
-            self.uh[iu] += users * (1.0 - self.f[iu]) * dt;
-            if self.f[iu] < self.threshold {
-                self.dur[iu] += dt;
+            self.ns[iu].uh += users * (1.0 - self.ns[iu].f) * dt;
+            if self.ns[iu].f < self.threshold {
+                self.ns[iu].dur += dt;
             }
         }
-        self.last_t[iu] = t;
+        self.ns[iu].last_t = t;
     }
 
     fn buffer_of(&self, cm: &CompiledModel, e: u32) -> f64 {
@@ -329,11 +337,11 @@ impl Scratch {
         self.touch_node(i);
         self.account(cm, i, t);
         let iu = i as usize;
-        let old = self.f[iu];
-        self.f[iu] = nf;
-        self.cause[iu] = cause;
-        if up(old) && !up(nf) && self.first_cause[iu] == NONE {
-            self.first_cause[iu] = cause;
+        let old = self.ns[iu].f;
+        self.ns[iu].f = nf;
+        self.ns[iu].cause = cause;
+        if up(old) && !up(nf) && self.ns[iu].first_cause == NONE {
+            self.ns[iu].first_cause = cause;
         }
         let users = cm.users[iu];
         let g = cm.group_of[iu];
@@ -347,8 +355,8 @@ impl Scratch {
         if users > 0.0 {
             let delta = users * (old - nf);
             let aff = users * (1.0 - nf);
-            if aff > self.peak[iu] {
-                self.peak[iu] = aff;
+            if aff > self.ns[iu].peak {
+                self.ns[iu].peak = aff;
             }
             self.g_aff[gu] += delta;
             if self.g_aff[gu] > self.g_peak[gu] {
@@ -365,8 +373,8 @@ impl Scratch {
             }
         }
         if !was_dis && is_dis {
-            if self.first_t[iu].is_infinite() {
-                self.first_t[iu] = t;
+            if self.ns[iu].first_t.is_infinite() {
+                self.ns[iu].first_t = t;
             }
             if self.g_cnt[gu] == 0 {
                 self.g_since[gu] = t;
@@ -408,7 +416,7 @@ impl Scratch {
             if x == i {
                 return true;
             }
-            let c = self.cause[x as usize];
+            let c = self.ns[x as usize].cause;
             if c == NONE || c == ROOT {
                 return false;
             }
@@ -419,7 +427,7 @@ impl Scratch {
 
     fn reevaluate(&mut self, cm: &CompiledModel, i: u32, t: f64) {
         let iu = i as usize;
-        let mut nf = self.own[iu];
+        let mut nf = self.ns[iu].own;
         let mut cause = if up(nf) { NONE } else { ROOT };
         let (s, en) = (
             cm.in_edges.start[iu] as usize,
@@ -427,9 +435,9 @@ impl Scratch {
         );
         for k in s..en {
             let e = cm.in_edges.items[k];
-            let st = self.e_state[e as usize];
+            let st = self.es[e as usize].state;
             if st == CUT || st == SWITCHING_CUT || st == RECOVERING {
-                let eff = self.e_effect[e as usize];
+                let eff = self.es[e as usize].effect;
                 if eff < nf - EPS {
                     let sup = cm.hot[e as usize].supplier;
                     if self.in_chain(cm, sup, i) {
@@ -440,35 +448,35 @@ impl Scratch {
                 }
             }
         }
-        if (nf - self.f[iu]).abs() > EPS || (cause != self.cause[iu] && !up(nf)) {
+        if (nf - self.ns[iu].f).abs() > EPS || (cause != self.ns[iu].cause && !up(nf)) {
             self.set_level(cm, i, nf, cause, t);
         }
     }
 
     fn edge_effect(&self, cm: &CompiledModel, e: u32) -> f64 {
         let d = &cm.hot[e as usize];
-        1.0 - d.strength * (1.0 - self.f[d.supplier as usize])
+        1.0 - d.strength * (1.0 - self.ns[d.supplier as usize].f)
     }
 
     fn start_outage(&mut self, cm: &CompiledModel, e: u32, t: f64) {
         self.touch_edge(e);
         let eu = e as usize;
         // A new outage episode: improvements pending from an earlier one are void.
-        self.e_igen[eu] = self.e_igen[eu].wrapping_add(1);
+        self.es[eu].igen = self.es[eu].igen.wrapping_add(1);
         let d = cm.hot[eu];
         for &k in cm.subs.row(e) {
             let ku = k as usize;
-            if up(self.f[ku]) && cm.spare[ku] - self.spare_used[ku] >= d.load - EPS {
+            if up(self.ns[ku].f) && cm.spare[ku] - self.ns[ku].spare_used >= d.load - EPS {
                 self.touch_node(k);
-                self.spare_used[ku] += d.load;
-                self.e_sub[eu] = k;
-                self.e_gen[eu] = self.e_gen[eu].wrapping_add(1);
+                self.ns[ku].spare_used += d.load;
+                self.es[eu].sub = k;
+                self.es[eu].generation = self.es[eu].generation.wrapping_add(1);
                 if d.switchover_hours <= 0.0 {
-                    self.e_state[eu] = SUBSTITUTED;
+                    self.es[eu].state = SUBSTITUTED;
                     return;
                 }
-                self.e_state[eu] = SWITCHING;
-                let g = self.e_gen[eu];
+                self.es[eu].state = SWITCHING;
+                let g = self.es[eu].generation;
                 self.push(t + d.switchover_hours, EV_SWITCH, e, g);
                 let b = self.buffer_of(cm, e);
                 if b < d.switchover_hours {
@@ -481,25 +489,25 @@ impl Scratch {
                 return;
             }
         }
-        self.e_state[eu] = BUFFERING;
-        self.e_gen[eu] = self.e_gen[eu].wrapping_add(1);
+        self.es[eu].state = BUFFERING;
+        self.es[eu].generation = self.es[eu].generation.wrapping_add(1);
         let b = self.buffer_of(cm, e);
         if b <= 0.0 {
             self.cut(cm, e, t);
         } else {
-            let g = self.e_gen[eu];
+            let g = self.es[eu].generation;
             self.push(t + b, EV_BUFFER, e, g);
         }
     }
 
     fn cut(&mut self, cm: &CompiledModel, e: u32, t: f64) {
         let eu = e as usize;
-        self.e_state[eu] = if self.e_state[eu] == SWITCHING {
+        self.es[eu].state = if self.es[eu].state == SWITCHING {
             SWITCHING_CUT
         } else {
             CUT
         };
-        self.e_effect[eu] = self.edge_effect(cm, e);
+        self.es[eu].effect = self.edge_effect(cm, e);
         let dep = cm.hot[eu].dependent;
         self.reevaluate(cm, dep, t);
     }
@@ -507,16 +515,16 @@ impl Scratch {
     fn recovering(&mut self, cm: &CompiledModel, e: u32, t: f64) {
         let eu = e as usize;
         let d = &cm.hot[eu];
-        self.e_gen[eu] = self.e_gen[eu].wrapping_add(1);
-        self.e_due[eu] = t + d.recovery_lag_hours.max(0.0);
+        self.es[eu].generation = self.es[eu].generation.wrapping_add(1);
+        self.es[eu].due = t + d.recovery_lag_hours.max(0.0);
         if d.recovery_lag_hours <= 0.0 {
-            self.e_state[eu] = OK;
-            self.e_effect[eu] = 1.0;
+            self.es[eu].state = OK;
+            self.es[eu].effect = 1.0;
             let dep = d.dependent;
             self.reevaluate(cm, dep, t);
         } else {
-            self.e_state[eu] = RECOVERING;
-            let g = self.e_gen[eu];
+            self.es[eu].state = RECOVERING;
+            let g = self.es[eu].generation;
             let lag = d.recovery_lag_hours;
             self.push(t + lag, EV_RECOVERY, e, g);
         }
@@ -524,16 +532,16 @@ impl Scratch {
 
     fn release(&mut self, cm: &CompiledModel, e: u32) {
         let eu = e as usize;
-        let k = self.e_sub[eu];
+        let k = self.es[eu].sub;
         if k != NONE {
-            self.spare_used[k as usize] -= cm.hot[eu].load;
-            self.e_sub[eu] = NONE;
+            self.ns[k as usize].spare_used -= cm.hot[eu].load;
+            self.es[eu].sub = NONE;
         }
     }
 
     fn on_supplier_change(&mut self, cm: &CompiledModel, e: u32, old: f64, new: f64, t: f64) {
         let eu = e as usize;
-        let st = self.e_state[eu];
+        let st = self.es[eu].state;
         if up(old) && !up(new) {
             match st {
                 OK => self.start_outage(cm, e, t),
@@ -541,14 +549,14 @@ impl Scratch {
                     // Supplier failed again before the dependent resumed: the
                     // buffer has not refilled, and the dependent keeps the
                     // lower level until its recovery was due.
-                    self.e_gen[eu] = self.e_gen[eu].wrapping_add(1);
-                    self.e_state[eu] = CUT;
+                    self.es[eu].generation = self.es[eu].generation.wrapping_add(1);
+                    self.es[eu].state = CUT;
                     let eff = self.edge_effect(cm, e);
-                    if eff < self.e_effect[eu] {
-                        self.e_effect[eu] = eff;
+                    if eff < self.es[eu].effect {
+                        self.es[eu].effect = eff;
                     }
-                    let due = self.e_due[eu].max(t);
-                    let g = self.e_igen[eu];
+                    let due = self.es[eu].due.max(t);
+                    let g = self.es[eu].igen;
                     self.push_level(due, EV_IMPROVE, e, g, 1.0);
                     let dep = cm.hot[eu].dependent;
                     self.reevaluate(cm, dep, t);
@@ -563,34 +571,34 @@ impl Scratch {
                 let eff = self.edge_effect(cm, e);
                 if new < old {
                     // Worse: immediately (never above a level still held by a lag).
-                    if eff < self.e_effect[eu] {
-                        self.e_effect[eu] = eff;
+                    if eff < self.es[eu].effect {
+                        self.es[eu].effect = eff;
                         self.reevaluate(cm, dep, t);
                     }
                 } else if lag <= 0.0 {
-                    self.e_effect[eu] = eff;
+                    self.es[eu].effect = eff;
                     self.reevaluate(cm, dep, t);
                 } else {
                     // Better: the dependent follows after the recovery lag,
                     // to at most the promised level.
-                    let g = self.e_igen[eu];
+                    let g = self.es[eu].igen;
                     self.push_level(t + lag, EV_IMPROVE, e, g, new);
                 }
             }
         } else if !up(old) && up(new) {
             match st {
                 BUFFERING => {
-                    self.e_state[eu] = OK;
-                    self.e_gen[eu] = self.e_gen[eu].wrapping_add(1);
+                    self.es[eu].state = OK;
+                    self.es[eu].generation = self.es[eu].generation.wrapping_add(1);
                 }
                 SWITCHING => {
                     self.release(cm, e);
-                    self.e_state[eu] = OK;
-                    self.e_gen[eu] = self.e_gen[eu].wrapping_add(1);
+                    self.es[eu].state = OK;
+                    self.es[eu].generation = self.es[eu].generation.wrapping_add(1);
                 }
                 SUBSTITUTED => {
                     self.release(cm, e);
-                    self.e_state[eu] = OK;
+                    self.es[eu].state = OK;
                 }
                 SWITCHING_CUT => {
                     self.release(cm, e);
@@ -604,22 +612,22 @@ impl Scratch {
 
     fn on_substitute_lost(&mut self, cm: &CompiledModel, e: u32, k: u32, t: f64) {
         let eu = e as usize;
-        if self.e_sub[eu] != k {
+        if self.es[eu].sub != k {
             return;
         }
-        let st = self.e_state[eu];
+        let st = self.es[eu].state;
         if !(st == SWITCHING || st == SWITCHING_CUT || st == SUBSTITUTED) {
             return;
         }
         self.release(cm, e);
-        self.e_gen[eu] = self.e_gen[eu].wrapping_add(1);
+        self.es[eu].generation = self.es[eu].generation.wrapping_add(1);
         if st == SWITCHING_CUT {
-            self.e_state[eu] = CUT;
-            self.e_effect[eu] = self.e_effect[eu].min(self.edge_effect(cm, e));
+            self.es[eu].state = CUT;
+            self.es[eu].effect = self.es[eu].effect.min(self.edge_effect(cm, e));
             let dep = cm.hot[eu].dependent;
             self.reevaluate(cm, dep, t);
         } else {
-            self.e_state[eu] = OK;
+            self.es[eu].state = OK;
             self.start_outage(cm, e, t);
         }
     }
@@ -818,8 +826,8 @@ impl Scratch {
         for (k, d) in damage.iter().enumerate() {
             let iu = d.node as usize;
             self.touch_node(d.node);
-            if self.root_label[iu] == NONE {
-                self.root_label[iu] = d.label;
+            if self.ns[iu].root_label == NONE {
+                self.ns[iu].root_label = d.label;
             }
             self.push_level(d.onset, EV_DAMAGE, d.node, k as u32, d.level);
             if d.until.is_finite() {
@@ -844,27 +852,27 @@ impl Scratch {
                     // A damage holds the asset down until its own repair time;
                     // overlapping damages extend it.
                     let until = self.damages.get(ev.aux as usize).map_or(0.0, |d| d.until);
-                    if until > self.own_until[iu] {
-                        self.own_until[iu] = until;
+                    if until > self.ns[iu].own_until {
+                        self.ns[iu].own_until = until;
                     }
-                    if level < self.own[iu] {
+                    if level < self.ns[iu].own {
                         self.events += 1;
-                        self.own[iu] = level;
+                        self.ns[iu].own = level;
                         self.reevaluate(cm, ev.target, ev.t);
                     }
                 }
                 EV_REPAIR => {
                     let iu = ev.target as usize;
-                    if ev.t >= self.own_until[iu] - EPS && self.own[iu] < 1.0 {
+                    if ev.t >= self.ns[iu].own_until - EPS && self.ns[iu].own < 1.0 {
                         self.events += 1;
-                        self.own[iu] = 1.0;
+                        self.ns[iu].own = 1.0;
                         self.reevaluate(cm, ev.target, ev.t);
                     }
                 }
                 EV_BUFFER => {
                     let eu = ev.target as usize;
-                    if self.e_gen[eu] == ev.aux {
-                        let st = self.e_state[eu];
+                    if self.es[eu].generation == ev.aux {
+                        let st = self.es[eu].state;
                         if st == BUFFERING || st == SWITCHING {
                             self.events += 1;
                             self.cut(cm, ev.target, ev.t);
@@ -873,12 +881,12 @@ impl Scratch {
                 }
                 EV_SWITCH => {
                     let eu = ev.target as usize;
-                    if self.e_gen[eu] == ev.aux {
-                        let st = self.e_state[eu];
+                    if self.es[eu].generation == ev.aux {
+                        let st = self.es[eu].state;
                         if st == SWITCHING || st == SWITCHING_CUT {
                             self.events += 1;
-                            self.e_state[eu] = SUBSTITUTED;
-                            self.e_effect[eu] = 1.0;
+                            self.es[eu].state = SUBSTITUTED;
+                            self.es[eu].effect = 1.0;
                             if st == SWITCHING_CUT {
                                 let dep = cm.hot[eu].dependent;
                                 self.reevaluate(cm, dep, ev.t);
@@ -888,26 +896,26 @@ impl Scratch {
                 }
                 EV_RECOVERY => {
                     let eu = ev.target as usize;
-                    if self.e_gen[eu] == ev.aux && self.e_state[eu] == RECOVERING {
+                    if self.es[eu].generation == ev.aux && self.es[eu].state == RECOVERING {
                         self.events += 1;
-                        self.e_state[eu] = OK;
-                        self.e_effect[eu] = 1.0;
+                        self.es[eu].state = OK;
+                        self.es[eu].effect = 1.0;
                         let dep = cm.hot[eu].dependent;
                         self.reevaluate(cm, dep, ev.t);
                     }
                 }
                 EV_IMPROVE => {
                     let eu = ev.target as usize;
-                    let st = self.e_state[eu];
-                    if self.e_igen[eu] == ev.aux
+                    let st = self.es[eu].state;
+                    if self.es[eu].igen == ev.aux
                         && (st == CUT || st == SWITCHING_CUT || st == RECOVERING)
                     {
                         self.events += 1;
                         let d = &cm.hot[eu];
-                        let level = ev.level.min(self.f[d.supplier as usize]);
+                        let level = ev.level.min(self.ns[d.supplier as usize].f);
                         let eff = 1.0 - d.strength * (1.0 - level);
-                        if eff > self.e_effect[eu] {
-                            self.e_effect[eu] = eff;
+                        if eff > self.es[eu].effect {
+                            self.es[eu].effect = eff;
                             let dep = cm.hot[eu].dependent;
                             self.reevaluate(cm, dep, ev.t);
                         }
@@ -933,11 +941,11 @@ impl Scratch {
             let i = self.touched_nodes[k];
             self.account(cm, i, horizon);
             let iu = i as usize;
-            if self.uh[iu] > 0.0 {
+            if self.ns[iu].uh > 0.0 {
                 let g = cm.group_of[iu] as usize;
-                self.g_uh[g] += self.uh[iu];
-                self.ms_uh[cm.ms_of[iu] as usize] += self.uh[iu];
-                total_uh += self.uh[iu];
+                self.g_uh[g] += self.ns[iu].uh;
+                self.ms_uh[cm.ms_of[iu] as usize] += self.ns[iu].uh;
+                total_uh += self.ns[iu].uh;
             }
         }
         let mut groups = Vec::with_capacity(self.touched_groups.len());
@@ -991,7 +999,7 @@ impl Scratch {
             .touched_nodes
             .iter()
             .copied()
-            .filter(|&i| cm.users[i as usize] > 0.0 && self.first_t[i as usize].is_finite())
+            .filter(|&i| cm.users[i as usize] > 0.0 && self.ns[i as usize].first_t.is_finite())
             .collect();
         v.sort_unstable();
         v
@@ -1003,7 +1011,7 @@ impl Scratch {
         let mut out = Vec::new();
         let mut x = i;
         for _ in 0..100_000 {
-            let c = self.first_cause[x as usize];
+            let c = self.ns[x as usize].first_cause;
             if c == NONE || c == ROOT {
                 out.push((x, NONE));
                 break;

@@ -658,8 +658,9 @@ pub fn replay_sample(
     let mut provs = scratch.disrupted_provisions(model);
     let total = provs.len();
     provs.sort_by(|a, b| {
-        scratch.uh[*b as usize]
-            .total_cmp(&scratch.uh[*a as usize])
+        scratch.ns[*b as usize]
+            .uh
+            .total_cmp(&scratch.ns[*a as usize].uh)
             .then(a.cmp(b))
     });
     provs.truncate(config.worst_sample_paths);
@@ -681,7 +682,7 @@ pub fn replay_sample(
                             (d.kind, d.resource)
                         }),
                         origin: if e == NONE {
-                            label(scratch.root_label[x as usize])
+                            label(scratch.ns[x as usize].root_label)
                         } else {
                             None
                         },
@@ -693,10 +694,10 @@ pub fn replay_sample(
                 service: node.service.clone(),
                 region: node.region.clone(),
                 member_state: node.member_state.clone(),
-                first_disrupted_hours: scratch.first_t[p as usize],
-                peak_users: scratch.peak[p as usize],
-                duration_hours: scratch.dur[p as usize],
-                user_hours: scratch.uh[p as usize],
+                first_disrupted_hours: scratch.ns[p as usize].first_t,
+                peak_users: scratch.ns[p as usize].peak,
+                duration_hours: scratch.ns[p as usize].dur,
+                user_hours: scratch.ns[p as usize].uh,
                 path,
             }
         })
