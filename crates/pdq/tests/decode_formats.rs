@@ -378,3 +378,20 @@ fn cmyk_jpeg_is_converted_to_rgb() {
     assert!(d <= 8, "distance {d}");
     assert_eq!(got.quality, 100);
 }
+
+/// An arithmetic-coded JPEG (`q0291.jpg` losslessly transcoded with libjpeg-turbo's
+/// `jpegtran -arithmetic`, in `tests/data/`): same DCT coefficients, so the same pixels and
+/// exactly the reference hash of the original.
+#[test]
+fn arithmetic_coded_jpeg_decodes_exactly() {
+    let arith =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/q0291-arithmetic.jpg");
+    let got = hash_file(&arith, &DecodeOptions::default()).unwrap();
+    let rows = common::tsv_rows("expected/images-pdqhash-0.2.8.tsv");
+    let row = rows
+        .iter()
+        .find(|r| r[0] == "pdq/data/reg-test-input/labelme-subset/q0291.jpg")
+        .unwrap();
+    assert_eq!(got.hash.to_hex(), row[5]);
+    assert_eq!(got.quality.to_string(), row[4]);
+}
