@@ -11,6 +11,9 @@ use crate::PdqError;
 /// median. The hex rendering is the reference's: 64 lowercase hex digits, the big-endian
 /// rendering of the 256-bit integer whose bit `k` has the value `2^k` (so the first digit
 /// holds bits 255..252 and the last digit bits 3..0).
+///
+/// `Ord` compares the internal limbs (low bits first): a consistent order for sorting and
+/// de-duplication, not the numeric order of the hex strings.
 #[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Default)]
 pub struct Hash256 {
     /// Little-endian 64-bit limbs: limb `k / 64`, bit `k % 64` is hash bit `k`.
