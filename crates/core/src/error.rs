@@ -44,9 +44,27 @@ impl fmt::Display for ParseError {
     }
 }
 
-/// Implements `Display`, `FromStr`, `Serialize`, `Deserialize` and an OpenAPI
-/// string-enum schema for a fieldless enum whose variants have one canonical
-/// spelling each (plus optional aliases accepted on input only).
+/// Declares a fieldless enum whose variants have one canonical spelling each
+/// (plus optional aliases accepted on input only), with `ALL`, `as_str`,
+/// `Display`, `FromStr` (case-insensitive; a bad value is a [`ParseError`]
+/// naming the value and the allowed set), `Serialize`, `Deserialize` and an
+/// OpenAPI string-enum schema. Pillar crates use it for their own
+/// vocabularies (they need `serde` and `utoipa` as dependencies).
+///
+/// ```
+/// bulwark_core::text_enum! {
+///     /// A traffic light.
+///     pub enum Light: "light" {
+///         /// Stop.
+///         Red = "red" | "stop",
+///         /// Go.
+///         Green = "green",
+///     }
+/// }
+/// assert_eq!("STOP".parse::<Light>().unwrap(), Light::Red);
+/// assert!("blue".parse::<Light>().unwrap_err().to_string().contains("red, green"));
+/// ```
+#[macro_export]
 macro_rules! text_enum {
     (
         $(#[$meta:meta])*
@@ -114,4 +132,4 @@ macro_rules! text_enum {
         impl ::utoipa::ToSchema for $name {}
     };
 }
-pub(crate) use text_enum;
+pub(crate) use crate::text_enum;
