@@ -34,6 +34,11 @@ enum Command {
     Audit(commands::audit::AuditCommand),
     /// PDQ perceptual hashes of image files and directories (recursive).
     Hash(commands::hash::HashArgs),
+    /// Exact Hamming index files of 256-bit hashes: build, add, remove, stats.
+    #[command(subcommand)]
+    Index(commands::index::IndexCommand),
+    /// Match hashes against an index file: every entry within the radius, exactly.
+    Match(commands::index::MatchArgs),
 }
 
 fn main() -> ExitCode {
@@ -43,6 +48,8 @@ fn main() -> ExitCode {
         Command::Token(cmd) => commands::token::run(cmd),
         Command::Audit(cmd) => commands::audit::run(cmd),
         Command::Hash(args) => commands::hash::run(args),
+        Command::Index(cmd) => commands::index::run(cmd),
+        Command::Match(args) => commands::index::run_match(args),
     };
     exit::finish(result)
 }

@@ -2,6 +2,7 @@
 
 pub mod audit;
 pub mod hash;
+pub mod index;
 pub mod serve;
 pub mod token;
 
