@@ -34,6 +34,9 @@ enum Command {
     Audit(commands::audit::AuditCommand),
     /// PDQ perceptual hashes of image files and directories (recursive).
     Hash(commands::hash::HashArgs),
+    /// Resilience pillar (CER, NIS2): registry, identification, incidents.
+    #[command(subcommand)]
+    Resilience(commands::resilience::ResilienceCommand),
     /// Exact Hamming index files of 256-bit hashes: build, add, remove, stats.
     #[command(subcommand)]
     Index(commands::index::IndexCommand),
@@ -48,6 +51,7 @@ fn main() -> ExitCode {
         Command::Token(cmd) => commands::token::run(cmd),
         Command::Audit(cmd) => commands::audit::run(cmd),
         Command::Hash(args) => commands::hash::run(args),
+        Command::Resilience(cmd) => commands::resilience::run(cmd),
         Command::Index(cmd) => commands::index::run(cmd),
         Command::Match(args) => commands::index::run_match(args),
     };

@@ -25,6 +25,9 @@ text_enum! {
         Reviewer = "reviewer",
         /// Reads and verifies the audit log; changes nothing.
         Auditor = "auditor",
+        /// A critical entity (CER Art. 6) or NIS2 entity reporting its own
+        /// incidents; its organisation is its registry key (resilience pillar).
+        Entity = "entity",
     }
 }
 
@@ -40,6 +43,12 @@ text_enum! {
         TokenManage = "token:manage",
         /// Read the audit log and its verification status.
         AuditRead = "audit:read",
+        /// Read the resilience registry, identification results and incidents.
+        ResilienceRead = "resilience:read",
+        /// Change the resilience registry and national thresholds.
+        ResilienceWrite = "resilience:write",
+        /// Notify incidents and their reports (CER Art. 15, NIS2 Art. 23).
+        IncidentReport = "incident:report",
     }
 }
 
@@ -50,9 +59,10 @@ impl Role {
         use Permission::*;
         match self {
             Role::Admin => &[SelfRead, TokenManage, AuditRead],
-            Role::Analyst => &[SelfRead],
-            Role::Reviewer => &[SelfRead],
+            Role::Analyst => &[SelfRead, ResilienceRead, ResilienceWrite, IncidentReport],
+            Role::Reviewer => &[SelfRead, ResilienceRead],
             Role::Auditor => &[SelfRead, AuditRead],
+            Role::Entity => &[SelfRead, IncidentReport],
         }
     }
 

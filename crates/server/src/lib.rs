@@ -166,6 +166,10 @@ pub async fn serve(
     config: ServerConfig,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
+    // The pillars' own tables (idempotent).
+    bulwark_resilience::migrate(&store)
+        .await
+        .map_err(|e| std::io::Error::other(e.to_string()))?;
     let router = app(store.clone(), config);
     let result = axum::serve(listener, router)
         .with_graceful_shutdown(shutdown)

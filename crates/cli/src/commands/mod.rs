@@ -3,6 +3,7 @@
 pub mod audit;
 pub mod hash;
 pub mod index;
+pub mod resilience;
 pub mod serve;
 pub mod token;
 

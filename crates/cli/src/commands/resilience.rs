@@ -1,0 +1,490 @@
+//! `bulwark resilience import|export|entities|identify|thresholds|incident`:
+//! the resilience pillar (CER Directive, NIS2 incident reporting) on the
+//! command line. Acts directly on the database as the local operator
+//! (audited as `cli:<user>`).
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::Context;
+use clap::Subcommand;
+
+use bulwark_core::{Country, Timestamp};
+use bulwark_resilience::identification;
+use bulwark_resilience::import::{self, ImportFile};
+use bulwark_resilience::incidents::{self, IncidentId, IncidentView, NewIncident, StageReport};
+use bulwark_resilience::registry;
+use bulwark_resilience::thresholds::{self, Thresholds};
+use bulwark_resilience::{Format, RecordKind, ResilienceError, Stage};
+use bulwark_store::{Actor, Store};
+
+use super::DbArgs;
+use crate::exit::UsageError;
+
+/// Resilience commands.
+#[derive(Subcommand)]
+pub enum ResilienceCommand {
+    /// Import registry records from CSV files (named entities.csv,
+    /// provisions.csv, assets.csv, dependencies.csv) and/or JSON bundles.
+    /// All or nothing: every bad row is reported and nothing is written.
+    Import {
+        #[command(flatten)]
+        db: DbArgs,
+        /// The files.
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+        /// Only accept records of this Member State.
+        #[arg(long)]
+        ms: Option<Country>,
+        /// Why (audit log).
+        #[arg(long, default_value = "imported on the command line")]
+        purpose: String,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Export the registry (of one Member State with --ms): a JSON bundle on
+    /// stdout, or with --format csv one file per record kind in --out.
+    Export {
+        #[command(flatten)]
+        db: DbArgs,
+        /// Only this Member State's entities and their records.
+        #[arg(long)]
+        ms: Option<Country>,
+        /// json or csv.
+        #[arg(long, default_value = "json")]
+        format: Format,
+        /// Directory for CSV files (created if missing).
+        #[arg(long)]
+        out: Option<PathBuf>,
+        /// Print JSON (the bundle; for CSV, the files written).
+        #[arg(long)]
+        json: bool,
+    },
+    /// List registered entities.
+    Entities {
+        #[command(flatten)]
+        db: DbArgs,
+        /// Only entities established in this Member State.
+        #[arg(long)]
+        ms: Option<Country>,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Identify an entity: CER Art. 6(2) tests, Art. 7(1) criteria, Art. 17 CEPES test.
+    Identify {
+        #[command(flatten)]
+        db: DbArgs,
+        /// The identifying Member State.
+        #[arg(long)]
+        ms: Country,
+        /// The entity's key.
+        key: String,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Show (or with --set FILE.json, set) a Member State's thresholds.
+    Thresholds {
+        #[command(flatten)]
+        db: DbArgs,
+        /// The Member State.
+        #[arg(long)]
+        ms: Country,
+        /// A JSON file with the thresholds to set (missing fields take defaults).
+        #[arg(long)]
+        set: Option<PathBuf>,
+        /// Why (audit log).
+        #[arg(long, default_value = "set on the command line")]
+        purpose: String,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Incidents under CER Art. 15 and NIS2 Art. 23.
+    #[command(subcommand)]
+    Incident(IncidentCommand),
+}
+
+/// Incident commands.
+#[derive(Subcommand)]
+pub enum IncidentCommand {
+    /// Record an incident notification from a JSON file.
+    Report {
+        #[command(flatten)]
+        db: DbArgs,
+        /// The Member State notified.
+        #[arg(long)]
+        ms: Country,
+        /// The notification (JSON).
+        file: PathBuf,
+        /// The time to take as now (RFC 3339; default: the clock).
+        #[arg(long)]
+        now: Option<Timestamp>,
+        /// Why (audit log).
+        #[arg(long, default_value = "notified on the command line")]
+        purpose: String,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// List incidents with their clocks.
+    List {
+        #[command(flatten)]
+        db: DbArgs,
+        /// The Member State.
+        #[arg(long)]
+        ms: Country,
+        /// The time to evaluate clocks at (RFC 3339; default: the clock).
+        #[arg(long)]
+        now: Option<Timestamp>,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Record that a stage's report was received.
+    Submit {
+        #[command(flatten)]
+        db: DbArgs,
+        /// The Member State.
+        #[arg(long)]
+        ms: Country,
+        /// The incident id.
+        id: IncidentId,
+        /// initial_notification, detailed_report, early_warning, incident_notification or final_report.
+        #[arg(long)]
+        stage: Stage,
+        /// When it was received (default: now).
+        #[arg(long)]
+        at: Option<Timestamp>,
+        /// The time to take as now (RFC 3339; default: the clock).
+        #[arg(long)]
+        now: Option<Timestamp>,
+        /// Why (audit log).
+        #[arg(long, default_value = "recorded on the command line")]
+        purpose: String,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+async fn open(db: &DbArgs) -> anyhow::Result<Store> {
+    let store = Store::open(&db.db).await?;
+    bulwark_resilience::migrate(&store).await?;
+    Ok(store)
+}
+
+/// Maps a pillar error: bad input becomes a usage error (exit code 2).
+fn map(e: ResilienceError) -> anyhow::Error {
+    if e.is_bad_input() {
+        UsageError(e.to_string()).into()
+    } else {
+        e.into()
+    }
+}
+
+fn read(path: &PathBuf) -> anyhow::Result<String> {
+    std::fs::read_to_string(path).map_err(|e| UsageError(format!("{}: {e}", path.display())).into())
+}
+
+fn print_incident(v: &IncidentView) {
+    println!(
+        "{}  entity {}  aware {}{}",
+        v.id,
+        v.facts.entity,
+        v.facts.aware_at,
+        if v.overdue { "  OVERDUE" } else { "" }
+    );
+    for c in &v.clocks {
+        println!(
+            "    {:<5} {:<22} due {}  {:?}  ({})",
+            c.regime.as_str(),
+            c.stage.as_str(),
+            c.due_at,
+            c.status,
+            c.article
+        );
+    }
+    for r in &v.routing.reasons {
+        println!("    route: {r}");
+    }
+}
+
+/// Runs a resilience command.
+pub fn run(cmd: ResilienceCommand) -> anyhow::Result<ExitCode> {
+    super::init_logging("warn");
+    super::runtime()?.block_on(async move {
+        match cmd {
+            ResilienceCommand::Import {
+                db,
+                files,
+                ms,
+                purpose,
+                json,
+            } => {
+                let mut inputs = Vec::new();
+                for path in &files {
+                    let content = read(path)?;
+                    let name = path.display().to_string();
+                    inputs.push(ImportFile::from_name(&name, content).map_err(map)?);
+                }
+                let store = open(&db).await?;
+                let result = import::import(&store, &Actor::cli(""), &inputs, ms, &purpose).await;
+                store.close().await;
+                match result {
+                    Ok(summary) => {
+                        if json {
+                            println!("{}", serde_json::to_string(&summary)?);
+                        } else {
+                            println!(
+                                "imported {} entities, {} provisions, {} assets, {} dependencies",
+                                summary.entities,
+                                summary.provisions,
+                                summary.assets,
+                                summary.dependencies
+                            );
+                        }
+                        Ok(ExitCode::SUCCESS)
+                    }
+                    Err(ResilienceError::Import(rows)) => {
+                        if json {
+                            println!("{}", serde_json::json!({ "errors": rows }));
+                        }
+                        for r in &rows {
+                            eprintln!("{r}");
+                        }
+                        eprintln!(
+                            "error: import rejected, nothing written: {} bad row(s)",
+                            rows.len()
+                        );
+                        Ok(ExitCode::from(2))
+                    }
+                    Err(e) => Err(map(e)),
+                }
+            }
+            ResilienceCommand::Export {
+                db,
+                ms,
+                format,
+                out,
+                json,
+            } => {
+                let store = open(&db).await?;
+                let bundle = registry::export(&store, ms).await;
+                store.close().await;
+                let bundle = bundle.map_err(map)?;
+                match format {
+                    Format::Json => {
+                        let text = serde_json::to_string_pretty(&bundle)?;
+                        match out {
+                            Some(path) => std::fs::write(&path, text)
+                                .with_context(|| format!("writing {}", path.display()))?,
+                            None => println!("{text}"),
+                        }
+                    }
+                    Format::Csv => {
+                        let dir =
+                            out.ok_or_else(|| UsageError("--format csv needs --out DIR".into()))?;
+                        std::fs::create_dir_all(&dir)
+                            .with_context(|| format!("creating {}", dir.display()))?;
+                        let mut written = Vec::new();
+                        for kind in RecordKind::ALL {
+                            let path = dir.join(format!("{kind}.csv"));
+                            std::fs::write(&path, import::to_csv(&bundle, *kind).map_err(map)?)
+                                .with_context(|| format!("writing {}", path.display()))?;
+                            written.push(path.display().to_string());
+                        }
+                        if json {
+                            println!("{}", serde_json::json!({ "files": written }));
+                        } else {
+                            for w in written {
+                                println!("{w}");
+                            }
+                        }
+                    }
+                }
+                Ok(ExitCode::SUCCESS)
+            }
+            ResilienceCommand::Entities { db, ms, json } => {
+                let store = open(&db).await?;
+                let list = registry::list_entities(&store, ms).await;
+                store.close().await;
+                let list = list.map_err(map)?;
+                if json {
+                    println!("{}", serde_json::to_string(&list)?);
+                } else {
+                    println!("{:<24}  {:<3}  {:<32}  NAME", "KEY", "MS", "SECTOR");
+                    for e in list {
+                        let r = e.record;
+                        let sector = match r.subsector {
+                            Some(s) => format!("{}/{}", r.sector, s),
+                            None => r.sector.to_string(),
+                        };
+                        println!(
+                            "{:<24}  {:<3}  {:<32}  {}",
+                            r.key, r.member_state, sector, r.name
+                        );
+                    }
+                }
+                Ok(ExitCode::SUCCESS)
+            }
+            ResilienceCommand::Identify { db, ms, key, json } => {
+                let store = open(&db).await?;
+                let result = identification::identify(&store, ms, &key).await;
+                store.close().await;
+                let r = result.map_err(map)?;
+                if json {
+                    println!("{}", serde_json::to_string(&r)?);
+                } else {
+                    println!(
+                        "{} in {}: {}",
+                        r.entity,
+                        r.member_state,
+                        if r.critical {
+                            "CRITICAL ENTITY (all Art. 6(2) tests hold)"
+                        } else {
+                            "not critical"
+                        }
+                    );
+                    for t in &r.tests {
+                        println!(
+                            "  [{}] {}: {}",
+                            if t.passed { "x" } else { " " },
+                            t.article,
+                            t.explanation
+                        );
+                    }
+                    for c in &r.criteria {
+                        println!(
+                            "  {} {}: {}",
+                            if c.fired { "*" } else { "-" },
+                            c.article,
+                            c.explanation
+                        );
+                    }
+                    if !r.chapter_iii_applies {
+                        println!("  CER Art. 8: Chapter III does not apply to this sector");
+                    }
+                    println!(
+                        "  CER Art. 17(1): {} Member State(s) for {}{}",
+                        r.cepes.member_states.len(),
+                        r.cepes.service.as_deref().unwrap_or("-"),
+                        if r.cepes.candidate {
+                            ": CEPES candidate"
+                        } else {
+                            ""
+                        }
+                    );
+                }
+                Ok(ExitCode::SUCCESS)
+            }
+            ResilienceCommand::Thresholds {
+                db,
+                ms,
+                set,
+                purpose,
+                json,
+            } => {
+                let store = open(&db).await?;
+                let result = match set {
+                    Some(path) => {
+                        let text = read(&path)?;
+                        let t: Thresholds = serde_json::from_str(&text)
+                            .map_err(|e| UsageError(format!("{}: {e}", path.display())))?;
+                        thresholds::set(&store, &Actor::cli(""), ms, &t, &purpose).await
+                    }
+                    None => thresholds::get(&store, ms).await,
+                };
+                store.close().await;
+                let t = result.map_err(map)?;
+                if json {
+                    println!("{}", serde_json::to_string(&t)?);
+                } else {
+                    println!("{}", serde_json::to_string_pretty(&t)?);
+                }
+                Ok(ExitCode::SUCCESS)
+            }
+            ResilienceCommand::Incident(cmd) => incident(cmd).await,
+        }
+    })
+}
+
+async fn incident(cmd: IncidentCommand) -> anyhow::Result<ExitCode> {
+    match cmd {
+        IncidentCommand::Report {
+            db,
+            ms,
+            file,
+            now,
+            purpose,
+            json,
+        } => {
+            let text = read(&file)?;
+            let new: NewIncident = serde_json::from_str(&text)
+                .map_err(|e| UsageError(format!("{}: {e}", file.display())))?;
+            let store = open(&db).await?;
+            let now = now.unwrap_or_else(Timestamp::now);
+            let result =
+                incidents::report(&store, &Actor::cli(""), ms, new, None, now, &purpose).await;
+            store.close().await;
+            let v = result.map_err(map)?;
+            if json {
+                println!("{}", serde_json::to_string(&v)?);
+            } else {
+                print_incident(&v);
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        IncidentCommand::List { db, ms, now, json } => {
+            let store = open(&db).await?;
+            let result = incidents::list(&store, ms, now.unwrap_or_else(Timestamp::now)).await;
+            store.close().await;
+            let list = result.map_err(map)?;
+            if json {
+                println!("{}", serde_json::to_string(&list)?);
+            } else {
+                for v in &list {
+                    print_incident(v);
+                }
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        IncidentCommand::Submit {
+            db,
+            ms,
+            id,
+            stage,
+            at,
+            now,
+            purpose,
+            json,
+        } => {
+            let store = open(&db).await?;
+            let report = StageReport {
+                stage,
+                submitted_at: at,
+            };
+            let result = incidents::submit(
+                &store,
+                &Actor::cli(""),
+                ms,
+                id,
+                report,
+                None,
+                now.unwrap_or_else(Timestamp::now),
+                &purpose,
+            )
+            .await;
+            store.close().await;
+            let v = result.map_err(map)?;
+            if json {
+                println!("{}", serde_json::to_string(&v)?);
+            } else {
+                print_incident(&v);
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+    }
+}

@@ -1,0 +1,158 @@
+//! `bulwark resilience`: CSV import (all or nothing, exit code 2 with every
+//! bad row), entities, identification, incidents with an injected clock.
+
+use std::process::{Command, Output};
+
+const BIN: &str = env!("CARGO_BIN_EXE_bulwark");
+
+fn bulwark(args: &[&str]) -> Output {
+    Command::new(BIN)
+        .args(args)
+        .env_remove("BULWARK_DB")
+        .output()
+        .unwrap()
+}
+
+fn text(o: &Output) -> String {
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    )
+}
+
+#[test]
+fn import_identify_and_incident_clocks_from_the_command_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("b.db");
+    let db = db.to_str().unwrap();
+    let fixtures =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../resilience/tests/fixtures");
+    let files: Vec<String> = ["entities", "provisions", "assets", "dependencies"]
+        .iter()
+        .map(|k| {
+            fixtures
+                .join(format!("{k}.csv"))
+                .to_str()
+                .unwrap()
+                .to_string()
+        })
+        .collect();
+
+    // A bad file: exit 2, each bad row on stderr, nothing written.
+    let bad = dir.path().join("entities.csv");
+    std::fs::write(
+        &bad,
+        "key,name,member_state,sector,subsector,category\nX1,x,XX,health,,y\nX2,,DE,health,,y\n",
+    )
+    .unwrap();
+    let o = bulwark(&[
+        "resilience",
+        "import",
+        "--db",
+        db,
+        bad.to_str().unwrap(),
+        "--json",
+    ]);
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let fields: Vec<&str> = v["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["field"].as_str().unwrap())
+        .collect();
+    assert_eq!(fields, ["member_state", "name"]);
+    assert!(text(&o).contains("entities.csv:2") && text(&o).contains("entities.csv:3"));
+    let o = bulwark(&["resilience", "entities", "--db", db, "--json"]);
+    assert_eq!(o.stdout, b"[]\n");
+
+    let mut args = vec!["resilience", "import", "--db", db, "--json"];
+    args.extend(files.iter().map(String::as_str));
+    let o = bulwark(&args);
+    assert!(o.status.success(), "{}", text(&o));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(v["entities"], 5);
+
+    let o = bulwark(&["resilience", "entities", "--db", db, "--ms", "DE", "--json"]);
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(v.as_array().unwrap().len(), 4);
+
+    let o = bulwark(&[
+        "resilience",
+        "identify",
+        "--db",
+        db,
+        "--ms",
+        "DE",
+        "DE-CLOUD-1",
+        "--json",
+    ]);
+    assert!(o.status.success(), "{}", text(&o));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(v["cepes"]["candidate"], true);
+    let o = bulwark(&[
+        "resilience",
+        "identify",
+        "--db",
+        db,
+        "--ms",
+        "FR",
+        "DE-CLOUD-1",
+    ]);
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+
+    let incident = dir.path().join("incident.json");
+    std::fs::write(
+        &incident,
+        r#"{"entity": "DE-TSO-1", "aware_at": "2027-03-10T08:00:00Z", "cer": true}"#,
+    )
+    .unwrap();
+    let o = bulwark(&[
+        "resilience",
+        "incident",
+        "report",
+        "--db",
+        db,
+        "--ms",
+        "DE",
+        incident.to_str().unwrap(),
+        "--now",
+        "2027-03-10T09:00:00Z",
+        "--json",
+    ]);
+    assert!(o.status.success(), "{}", text(&o));
+    let o = bulwark(&[
+        "resilience",
+        "incident",
+        "list",
+        "--db",
+        db,
+        "--ms",
+        "DE",
+        "--now",
+        "2027-03-11T08:00:01Z",
+        "--json",
+    ]);
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(v[0]["overdue"], true);
+    assert_eq!(v[0]["clocks"][0]["status"], "overdue");
+
+    let out = dir.path().join("export");
+    let o = bulwark(&[
+        "resilience",
+        "export",
+        "--db",
+        db,
+        "--format",
+        "csv",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", text(&o));
+    let exported = std::fs::read_to_string(out.join("dependencies.csv")).unwrap();
+    assert!(
+        exported.contains("D-3,DE-TSO-1,DE-WATER-1,physical,electricity,0.9,4,6,FR-TSO-1"),
+        "{exported}"
+    );
+}

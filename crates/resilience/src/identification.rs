@@ -1,0 +1,367 @@
+//! Identification of critical entities: the three cumulative tests of CER
+//! Art. 6(2), the six significant-disruptive-effect criteria of Art. 7(1)
+//! with national thresholds ([`crate::thresholds`]), the Art. 8 carve-out
+//! and the six-Member-State test for critical entities of particular
+//! European significance (Art. 17(1)).
+//!
+//! Every result explains itself: each test and criterion says whether it
+//! holds, with the number computed from the registry and the threshold it
+//! was compared with.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use serde::{Deserialize, Serialize};
+
+use bulwark_core::{Country, Sector};
+use bulwark_store::Store;
+
+use crate::error::Result;
+use crate::registry::{AssetRecord, DependencyRecord, EntityRecord, ProvisionRecord};
+use crate::thresholds::Thresholds;
+
+/// The number of Member States from which an entity is of particular
+/// European significance (CER Art. 17(1)(b)) and from which an incident is
+/// notified to the Commission (Art. 15(1)). Fixed by the Directive.
+pub const SIX_MEMBER_STATES: usize = 6;
+
+/// One of the three cumulative tests of CER Art. 6(2).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct TestResult {
+    /// The provision, e.g. `CER Art. 6(2)(a)`.
+    pub article: String,
+    /// Whether the test holds.
+    pub passed: bool,
+    /// Why, with the facts used.
+    pub explanation: String,
+}
+
+/// One criterion of CER Art. 7(1).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct CriterionResult {
+    /// The provision, e.g. `CER Art. 7(1)(a)`.
+    pub article: String,
+    /// What it measures.
+    pub criterion: String,
+    /// Whether it fired (indicates a significant disruptive effect).
+    pub fired: bool,
+    /// The value computed from the registry.
+    pub value: f64,
+    /// The national threshold it was compared with.
+    pub threshold: f64,
+    /// Why, with the numbers.
+    pub explanation: String,
+}
+
+/// The six-Member-State test of CER Art. 17(1)(b).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct CepesResult {
+    /// The service provided to or in the most Member States.
+    pub service: Option<String>,
+    /// Those Member States.
+    pub member_states: Vec<Country>,
+    /// Whether the service reaches six or more Member States.
+    pub six_or_more: bool,
+    /// Whether the entity is a CEPES candidate: identified as critical and
+    /// six or more Member States (Art. 17(1)(a)-(b)); it becomes a CEPES
+    /// only on the Commission's notification (Art. 17(1)(c), 17(3)).
+    pub candidate: bool,
+}
+
+/// The outcome of identifying one entity in one Member State.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct Identification {
+    /// The entity's key.
+    pub entity: String,
+    /// The identifying Member State.
+    pub member_state: Country,
+    /// The three tests of Art. 6(2), (a) to (c).
+    pub tests: Vec<TestResult>,
+    /// The six criteria of Art. 7(1), (a) to (f).
+    pub criteria: Vec<CriterionResult>,
+    /// How many criteria fired.
+    pub criteria_fired: u32,
+    /// Whether all three Art. 6(2) tests hold: the entity is to be identified as critical.
+    pub critical: bool,
+    /// CER Art. 8: false for banking, financial market infrastructure and
+    /// digital infrastructure, where Art. 11 and Chapters III, IV and VI do
+    /// not apply (unless national law says otherwise).
+    pub chapter_iii_applies: bool,
+    /// Art. 17(1) test.
+    pub cepes: CepesResult,
+    /// The thresholds applied.
+    pub thresholds: Thresholds,
+}
+
+fn fmt_int(v: f64) -> String {
+    format!("{:.0}", v)
+}
+
+/// Assesses an entity from its registry records (pure; see [`identify`]).
+///
+/// `dependents` are the dependencies where the entity is the supplier,
+/// each with the sector of the dependent entity; `known_service` says
+/// whether a service code is an essential service in `ms`.
+pub fn assess(
+    entity: &EntityRecord,
+    provisions: &[ProvisionRecord],
+    assets: &[AssetRecord],
+    dependents: &[(DependencyRecord, Sector)],
+    known_service: &dyn Fn(&str) -> bool,
+    ms: Country,
+    t: &Thresholds,
+) -> Identification {
+    let essential: Vec<&ProvisionRecord> = provisions
+        .iter()
+        .filter(|p| known_service(&p.service))
+        .collect();
+    let here: Vec<&ProvisionRecord> = essential
+        .iter()
+        .copied()
+        .filter(|p| p.member_state == ms)
+        .collect();
+    let assets_here = assets.iter().filter(|a| a.member_state == ms).count();
+
+    // Art. 6(2)(a)
+    let services: BTreeSet<&str> = essential.iter().map(|p| p.service.as_str()).collect();
+    let test_a = TestResult {
+        article: "CER Art. 6(2)(a)".into(),
+        passed: !services.is_empty(),
+        explanation: if services.is_empty() {
+            "provides no essential service of Reg. 2023/2450 or a national addition".into()
+        } else {
+            format!(
+                "provides essential service(s): {}",
+                services.iter().copied().collect::<Vec<_>>().join(", ")
+            )
+        },
+    };
+    // Art. 6(2)(b)
+    let test_b = TestResult {
+        article: "CER Art. 6(2)(b)".into(),
+        passed: !here.is_empty() && assets_here > 0,
+        explanation: format!(
+            "{} provision(s) of essential services in {ms}; {assets_here} critical infrastructure asset(s) located in {ms}",
+            here.len()
+        ),
+    };
+
+    // Art. 7(1)(a)
+    let users: i64 = here.iter().map(|p| p.users_served).sum();
+    let crit_a = CriterionResult {
+        article: "CER Art. 7(1)(a)".into(),
+        criterion: "users relying on the essential service".into(),
+        fired: users >= t.users,
+        value: users as f64,
+        threshold: t.users as f64,
+        explanation: format!("{users} users in {ms} (threshold {})", t.users),
+    };
+    // Art. 7(1)(b)
+    let sectors: BTreeSet<Sector> = dependents
+        .iter()
+        .map(|(_, s)| *s)
+        .filter(|s| *s != entity.sector)
+        .collect();
+    let crit_b = CriterionResult {
+        article: "CER Art. 7(1)(b)".into(),
+        criterion: "other Annex sectors depending on the service".into(),
+        fired: sectors.len() as u32 >= t.dependent_sectors,
+        value: sectors.len() as f64,
+        threshold: f64::from(t.dependent_sectors),
+        explanation: format!(
+            "{} other sector(s) depend on it{} (threshold {})",
+            sectors.len(),
+            if sectors.is_empty() {
+                String::new()
+            } else {
+                format!(
+                    ": {}",
+                    sectors
+                        .iter()
+                        .map(|s| s.as_str())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                )
+            },
+            t.dependent_sectors
+        ),
+    };
+    // Art. 7(1)(c)
+    let user_hours: f64 = here
+        .iter()
+        .map(|p| p.users_served as f64 * (1.0 - p.substitutability) * t.assumed_outage_hours)
+        .sum();
+    let crit_c = CriterionResult {
+        article: "CER Art. 7(1)(c)".into(),
+        criterion: "degree and duration of the impact of an incident".into(),
+        fired: user_hours >= t.impact_user_hours,
+        value: user_hours,
+        threshold: t.impact_user_hours,
+        explanation: format!(
+            "estimated {} user-hours without substitute over an assumed {} h outage (threshold {})",
+            fmt_int(user_hours),
+            t.assumed_outage_hours,
+            fmt_int(t.impact_user_hours)
+        ),
+    };
+    // Art. 7(1)(d)
+    let share = here.iter().map(|p| p.market_share).fold(0.0, f64::max);
+    let crit_d = CriterionResult {
+        article: "CER Art. 7(1)(d)".into(),
+        criterion: "market share".into(),
+        fired: !here.is_empty() && share >= t.market_share,
+        value: share,
+        threshold: t.market_share,
+        explanation: format!(
+            "largest market share in {ms}: {:.1} % (threshold {:.1} %)",
+            share * 100.0,
+            t.market_share * 100.0
+        ),
+    };
+    // Art. 7(1)(e)
+    let regions: BTreeSet<&str> = here.iter().map(|p| p.region.as_str()).collect();
+    let abroad: BTreeSet<Country> = here
+        .iter()
+        .flat_map(|p| p.served_states.iter().copied())
+        .filter(|c| *c != ms)
+        .collect();
+    let isolated = here.iter().any(|p| p.isolated_area);
+    let mut reasons = vec![format!(
+        "{} region(s) served (threshold {})",
+        regions.len(),
+        t.regions
+    )];
+    if !abroad.is_empty() {
+        reasons.push(format!(
+            "cross-border: also serves {}{}",
+            abroad
+                .iter()
+                .map(|c| c.as_str())
+                .collect::<Vec<_>>()
+                .join(", "),
+            if t.cross_border_fires {
+                ""
+            } else {
+                " (not counted nationally)"
+            }
+        ));
+    }
+    if isolated {
+        reasons.push(format!(
+            "serves an isolated area{}",
+            if t.isolated_area_fires {
+                ""
+            } else {
+                " (not counted nationally)"
+            }
+        ));
+    }
+    let crit_e = CriterionResult {
+        article: "CER Art. 7(1)(e)".into(),
+        criterion: "geographic area, cross-border impact, isolated areas".into(),
+        fired: regions.len() as u32 >= t.regions
+            || (!abroad.is_empty() && t.cross_border_fires)
+            || (isolated && t.isolated_area_fires),
+        value: regions.len() as f64,
+        threshold: f64::from(t.regions),
+        explanation: reasons.join("; "),
+    };
+    // Art. 7(1)(f)
+    let subst = here.iter().map(|p| p.substitutability).fold(1.0, f64::min);
+    let crit_f = CriterionResult {
+        article: "CER Art. 7(1)(f)".into(),
+        criterion: "importance for a sufficient level of the service; alternatives".into(),
+        fired: !here.is_empty() && subst <= t.substitutability,
+        value: subst,
+        threshold: t.substitutability,
+        explanation: format!(
+            "lowest substitutability in {ms}: {:.0} % of demand could be taken over (fires at or below {:.0} %)",
+            subst * 100.0,
+            t.substitutability * 100.0
+        ),
+    };
+    let criteria = vec![crit_a, crit_b, crit_c, crit_d, crit_e, crit_f];
+    let fired = criteria.iter().filter(|c| c.fired).count() as u32;
+    let test_c = TestResult {
+        article: "CER Art. 6(2)(c)".into(),
+        passed: fired >= t.min_criteria,
+        explanation: format!(
+            "{fired} of 6 Art. 7(1) criteria fired ({}); {} needed for a significant disruptive effect",
+            criteria
+                .iter()
+                .filter(|c| c.fired)
+                .map(|c| c.article.trim_start_matches("CER Art. "))
+                .collect::<Vec<_>>()
+                .join(", "),
+            t.min_criteria
+        ),
+    };
+    let tests = vec![test_a, test_b, test_c];
+    let critical = tests.iter().all(|t| t.passed);
+
+    // Art. 17(1)(b): Member States each service is provided to or in.
+    let mut per_service: BTreeMap<&str, BTreeSet<Country>> = BTreeMap::new();
+    for p in &essential {
+        let set = per_service.entry(p.service.as_str()).or_default();
+        set.insert(p.member_state);
+        set.extend(
+            p.served_states
+                .iter()
+                .copied()
+                .filter(|c| c.is_member_state()),
+        );
+    }
+    let best = per_service.into_iter().max_by_key(|(_, s)| s.len());
+    let (service, states) = match best {
+        Some((s, set)) => (Some(s.to_string()), set.into_iter().collect::<Vec<_>>()),
+        None => (None, Vec::new()),
+    };
+    let six = states.len() >= SIX_MEMBER_STATES;
+    Identification {
+        entity: entity.key.clone(),
+        member_state: ms,
+        tests,
+        criteria,
+        criteria_fired: fired,
+        critical,
+        chapter_iii_applies: !matches!(
+            entity.sector,
+            Sector::Banking | Sector::FinancialMarketInfrastructure | Sector::DigitalInfrastructure
+        ),
+        cepes: CepesResult {
+            service,
+            member_states: states,
+            six_or_more: six,
+            candidate: six && critical,
+        },
+        thresholds: t.clone(),
+    }
+}
+
+/// Identifies entity `key` of `ms` from the registry and `ms`'s thresholds.
+pub async fn identify(store: &Store, ms: Country, key: &str) -> Result<Identification> {
+    let entity = crate::registry::get_entity(store, Some(ms), key).await?;
+    let provisions = crate::registry::provisions_of(store, key).await?;
+    let assets = crate::registry::assets_of(store, key).await?;
+    let states = crate::registry::entity_states(store).await?;
+    let dependents: Vec<(DependencyRecord, Sector)> = crate::registry::dependencies_of(store, key)
+        .await?
+        .into_iter()
+        .filter(|d| d.supplier == key)
+        .filter_map(|d| {
+            let sector = states.get(&d.dependent).map(|(_, s)| *s)?;
+            Some((d, sector))
+        })
+        .collect();
+    let catalogue = crate::services::catalogue(store, Some(ms)).await?;
+    let known = |code: &str| catalogue.iter().any(|s| s.code == code);
+    let thresholds = crate::thresholds::get(store, ms).await?;
+    Ok(assess(
+        &entity.record,
+        &provisions,
+        &assets,
+        &dependents,
+        &known,
+        ms,
+        &thresholds,
+    ))
+}
