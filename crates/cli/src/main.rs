@@ -16,7 +16,7 @@ use clap::{Parser, Subcommand};
 /// Bulwark: the EU security toolset (resilience, detection, online harms,
 /// cooperation, capability) in one binary.
 #[derive(Parser)]
-#[command(name = "bulwark", version, about, long_about = None, propagate_version = true)]
+#[command(name = "bulwark", version, propagate_version = true)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
