@@ -1,64 +1,8 @@
 //! Small text vocabularies of the pillar (dependency kinds, resources,
-//! incident regimes and stages, NIS2 entity types).
+//! incident regimes and stages, NIS2 entity types, record kinds, formats),
+//! declared with the platform's one mechanism, `bulwark_core::text_enum!`.
 
-/// Declares a fieldless enum with one canonical text per variant, parsing
-/// (case-insensitive), display, serde and an OpenAPI string-enum schema.
-macro_rules! vocab {
-    (
-        $(#[$meta:meta])*
-        pub enum $name:ident : $kind:literal {
-            $( $(#[$vmeta:meta])* $variant:ident = $text:literal ),+ $(,)?
-        }
-    ) => {
-        $(#[$meta])*
-        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-        pub enum $name { $( $(#[$vmeta])* $variant ),+ }
-
-        impl $name {
-            /// Every value, in declaration order.
-            pub const ALL: &'static [$name] = &[ $( $name::$variant ),+ ];
-            /// The canonical text.
-            pub const fn as_str(self) -> &'static str {
-                match self { $( $name::$variant => $text ),+ }
-            }
-        }
-        impl ::std::fmt::Display for $name {
-            fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-                f.write_str(self.as_str())
-            }
-        }
-        impl ::std::str::FromStr for $name {
-            type Err = ::bulwark_core::ParseError;
-            fn from_str(s: &str) -> Result<Self, Self::Err> {
-                let t = s.trim();
-                $( if t.eq_ignore_ascii_case($text) { return Ok($name::$variant); } )+
-                Err(::bulwark_core::ParseError::new($kind, s, Self::ALL.iter().map(|v| v.as_str())))
-            }
-        }
-        impl ::serde::Serialize for $name {
-            fn serialize<S: ::serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-                s.serialize_str(self.as_str())
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for $name {
-            fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-                let s = <::std::borrow::Cow<'de, str> as ::serde::Deserialize>::deserialize(d)?;
-                s.parse().map_err(::serde::de::Error::custom)
-            }
-        }
-        impl ::utoipa::PartialSchema for $name {
-            fn schema() -> ::utoipa::openapi::RefOr<::utoipa::openapi::schema::Schema> {
-                ::utoipa::openapi::schema::ObjectBuilder::new()
-                    .schema_type(::utoipa::openapi::schema::Type::String)
-                    .enum_values(Some(Self::ALL.iter().map(|v| v.as_str())))
-                    .into()
-            }
-        }
-        impl ::utoipa::ToSchema for $name {}
-    };
-}
-
-vocab! {
+bulwark_core::text_enum! {
     /// The kind of a dependency, after Rinaldi, Peerenboom and Kelly (2001):
     /// what couples the dependent to its supplier.
     pub enum DependencyKind: "dependency kind" {
@@ -73,7 +17,7 @@ vocab! {
     }
 }
 
-vocab! {
+bulwark_core::text_enum! {
     /// The resource a dependency carries.
     pub enum Resource: "resource" {
         /// Electric power.
@@ -99,7 +43,7 @@ vocab! {
     }
 }
 
-vocab! {
+bulwark_core::text_enum! {
     /// A legal regime under which an incident is notified.
     pub enum Regime: "regime" {
         /// CER Directive (EU) 2022/2557, Art. 15.
@@ -109,7 +53,7 @@ vocab! {
     }
 }
 
-vocab! {
+bulwark_core::text_enum! {
     /// A reporting stage of an incident.
     pub enum Stage: "stage" {
         /// CER Art. 15(1): initial notification (24 h).
@@ -135,7 +79,7 @@ impl Stage {
     }
 }
 
-vocab! {
+bulwark_core::text_enum! {
     /// The entity types Commission Implementing Regulation (EU) 2024/2690
     /// sets significance thresholds for (its Art. 5-14), plus `other` (the
     /// default) for NIS2 entities it does not cover.
@@ -169,7 +113,7 @@ vocab! {
     }
 }
 
-vocab! {
+bulwark_core::text_enum! {
     /// The kinds of registry records, one CSV file each.
     pub enum RecordKind: "record kind" {
         /// Entities (`entities.csv`).
@@ -183,7 +127,7 @@ vocab! {
     }
 }
 
-vocab! {
+bulwark_core::text_enum! {
     /// A file format of import and export.
     pub enum Format: "format" {
         /// Comma-separated values with a header row; lists separated by `;`.
