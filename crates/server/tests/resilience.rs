@@ -251,3 +251,49 @@ async fn registry_identification_and_incidents_over_http() {
     assert_eq!(t["market_share"], 0.25);
     server.stop().await;
 }
+
+#[tokio::test]
+async fn console_overview_shows_identification_and_is_bound_to_the_member_state() {
+    let server = TestServer::start().await;
+    let analyst = server.token(Role::Analyst, "DE").await;
+    let r = client()
+        .post(server.url("/api/v1/resilience/DE/import"))
+        .bearer_auth(&analyst)
+        .json(&bundle())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    let c = reqwest::Client::builder()
+        .cookie_store(true)
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let r = c
+        .post(server.url("/console/login"))
+        .form(&[("token", &analyst)])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let r = c
+        .get(server.url("/console/resilience/DE"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    let html = r.text().await.unwrap();
+    assert!(
+        html.contains("DE-TSO-1") && html.contains("Nordnetz"),
+        "{html}"
+    );
+    assert!(html.contains("7(1)(a)"), "fired criteria listed");
+    assert!(html.contains("No incidents notified."));
+    let r = c
+        .get(server.url("/console/resilience/FR"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::FORBIDDEN);
+    server.stop().await;
+}

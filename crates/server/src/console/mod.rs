@@ -6,6 +6,7 @@
 mod forms;
 mod layout;
 mod pages;
+mod resilience;
 
 use axum::http::{Method, StatusCode};
 use axum::response::{Html, IntoResponse, Response};
@@ -74,6 +75,13 @@ pub fn routes(r: Routes) -> Routes {
         Permission::TokenManage,
         ScopeRule::EuWide,
         token_revoke,
+    )
+    .console(
+        Method::GET,
+        "/console/resilience/{ms}",
+        Permission::ResilienceRead,
+        ScopeRule::PathMemberState("ms"),
+        resilience::overview,
     )
 }
 
