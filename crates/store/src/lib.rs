@@ -17,6 +17,8 @@ pub mod audit;
 pub mod db;
 pub mod error;
 pub mod sessions;
+#[cfg(feature = "testing")]
+pub mod testing;
 pub mod tokens;
 pub mod write;
 
