@@ -5,6 +5,7 @@ pub mod hash;
 pub mod index;
 pub mod resilience;
 pub mod serve;
+pub mod simulate;
 pub mod token;
 
 /// The `--db` option shared by every command that uses the store.

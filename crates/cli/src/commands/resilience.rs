@@ -24,6 +24,12 @@ use crate::exit::UsageError;
 /// Resilience commands.
 #[derive(Subcommand)]
 pub enum ResilienceCommand {
+    /// List the cascading-disruption scenario library (ids, hazards, names).
+    Scenarios(super::simulate::ScenariosArgs),
+    /// Run a scenario's Monte Carlo on the European model built from the
+    /// open data: user-hours, peak users, cross-border and six-Member-State
+    /// flags, per Member State.
+    Simulate(super::simulate::SimulateArgs),
     /// Import registry records from CSV files (named entities.csv,
     /// provisions.csv, assets.csv, dependencies.csv) and/or JSON bundles.
     /// All or nothing: every bad row is reported and nothing is written.
@@ -217,6 +223,9 @@ pub fn run(cmd: ResilienceCommand) -> anyhow::Result<ExitCode> {
     super::init_logging("warn");
     super::runtime()?.block_on(async move {
         match cmd {
+            // Pure computation on the open data: no store.
+            ResilienceCommand::Scenarios(args) => super::simulate::scenarios(args),
+            ResilienceCommand::Simulate(args) => super::simulate::simulate(args),
             ResilienceCommand::Import {
                 db,
                 files,
