@@ -185,3 +185,57 @@ fn serve_stops_cleanly_on_sigterm() {
     assert_eq!(out.status.code(), Some(0));
     assert!(String::from_utf8_lossy(&out.stderr).contains("stopped cleanly"));
 }
+
+#[test]
+fn demo_serves_a_seeded_registry_and_prints_working_tokens() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut child = Command::new(BIN)
+        .args(["serve", "--demo", "--addr", "127.0.0.1:0"])
+        .current_dir(dir.path())
+        .env_remove("BULWARK_DB")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut out = BufReader::new(child.stdout.take().unwrap());
+    let mut lines = Vec::new();
+    for _ in 0..5 {
+        let mut line = String::new();
+        out.read_line(&mut line).unwrap();
+        lines.push(line.trim().to_string());
+    }
+    let value = |prefix: &str| {
+        lines
+            .iter()
+            .find_map(|l| l.strip_prefix(prefix))
+            .unwrap_or_else(|| panic!("no {prefix:?} in {lines:?}"))
+            .to_string()
+    };
+    let base = value("listening on ");
+    let admin = value("admin token (shown once): ");
+    let analyst = value("analyst token (shown once): ");
+    let c = reqwest::blocking::Client::new();
+    let me: serde_json::Value = c
+        .get(format!("{base}/api/v1/me"))
+        .bearer_auth(&admin)
+        .send()
+        .unwrap()
+        .json()
+        .unwrap();
+    assert_eq!(me["role"], "admin");
+    let r = c
+        .get(format!("{base}/api/v1/resilience/DE/entities"))
+        .bearer_auth(&analyst)
+        .send()
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let body = r.text().unwrap();
+    assert!(
+        body.contains("DE-TSO-1"),
+        "the demo registry is not there: {body}"
+    );
+    assert!(dir.path().join("bulwark-demo.db").exists());
+    let pid = child.id().to_string();
+    Command::new("kill").args(["-TERM", &pid]).status().unwrap();
+    assert_eq!(child.wait().unwrap().code(), Some(0));
+}

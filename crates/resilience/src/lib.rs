@@ -17,6 +17,7 @@
 //! storage functions; every write goes through `Store::write` with an audit
 //! record; no content or personal data in logs or audit details.
 
+pub mod demo;
 pub mod error;
 pub mod identification;
 pub mod import;

@@ -46,10 +46,11 @@ pub fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
         let addr = listener.local_addr().context("reading the bound address")?;
         println!("listening on http://{addr}");
         if args.demo {
-            let secret = demo::seed(&store).await?;
+            let tokens = demo::seed(&store).await?;
             println!("demo database: {}", store.location());
             println!("console: http://{addr}/console");
-            println!("admin token (shown once): {secret}");
+            println!("admin token (shown once): {}", tokens.admin);
+            println!("analyst token (shown once): {}", tokens.analyst);
         }
         let config = ServerConfig {
             secure_cookies: args.secure_cookies,
