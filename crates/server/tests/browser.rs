@@ -12,7 +12,32 @@ use std::time::Duration;
 
 use bulwark_core::Role;
 use common::TestServer;
-use fantoccini::{ClientBuilder, Locator};
+use fantoccini::{Client, ClientBuilder, Locator};
+
+/// The visible text of the element with this id.
+async fn text_of(b: &Client, id: &str) -> String {
+    b.find(Locator::Id(id)).await.unwrap().text().await.unwrap()
+}
+
+/// Types into the element with this id.
+async fn type_into(b: &Client, id: &str, text: &str) {
+    b.find(Locator::Id(id))
+        .await
+        .unwrap()
+        .send_keys(text)
+        .await
+        .unwrap();
+}
+
+/// Clicks the element with this id.
+async fn click(b: &Client, id: &str) {
+    b.find(Locator::Id(id))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+}
 
 struct Driver(Child);
 impl Drop for Driver {
@@ -96,18 +121,8 @@ async fn console_sign_in_dashboard_action_and_audit_in_chromium() {
     );
 
     // Sign in.
-    b.find(Locator::Id("token"))
-        .await
-        .unwrap()
-        .send_keys(&admin)
-        .await
-        .unwrap();
-    b.find(Locator::Id("sign-in"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    type_into(&b, "token", &admin).await;
+    click(&b, "sign-in").await;
     let who = match b
         .wait()
         .at_most(Duration::from_secs(10))
@@ -125,39 +140,19 @@ async fn console_sign_in_dashboard_action_and_audit_in_chromium() {
 
     // Action: issue a token from the console.
     b.goto(&server.url("/console/tokens")).await.unwrap();
-    b.find(Locator::Id("name"))
-        .await
-        .unwrap()
-        .send_keys("browser-issued")
-        .await
-        .unwrap();
+    type_into(&b, "name", "browser-issued").await;
     b.find(Locator::Css("#role option[value='auditor']"))
         .await
         .unwrap()
         .click()
         .await
         .unwrap();
-    b.find(Locator::Id("organisation"))
-        .await
-        .unwrap()
-        .send_keys("Test Authority")
-        .await
-        .unwrap();
+    type_into(&b, "organisation", "Test Authority").await;
     let scope = b.find(Locator::Id("scope")).await.unwrap();
     scope.clear().await.unwrap();
     scope.send_keys("DE,AT").await.unwrap();
-    b.find(Locator::Id("purpose"))
-        .await
-        .unwrap()
-        .send_keys("browser test")
-        .await
-        .unwrap();
-    b.find(Locator::Id("issue-token"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    type_into(&b, "purpose", "browser test").await;
+    click(&b, "issue-token").await;
     let secret = b
         .wait()
         .for_element(Locator::Id("new-token"))
@@ -167,13 +162,7 @@ async fn console_sign_in_dashboard_action_and_audit_in_chromium() {
         .await
         .unwrap();
     assert!(secret.starts_with("bwk_"), "{secret}");
-    let table = b
-        .find(Locator::Id("token-table"))
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let table = text_of(&b, "token-table").await;
     assert!(
         table.contains("browser-issued") && table.contains("AT,DE"),
         "{table}"
@@ -181,21 +170,9 @@ async fn console_sign_in_dashboard_action_and_audit_in_chromium() {
 
     // Its audit event, and the chain verified.
     b.goto(&server.url("/console/audit")).await.unwrap();
-    let status = b
-        .find(Locator::Id("chain-status"))
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let status = text_of(&b, "chain-status").await;
     assert!(status.contains("Chain verified"), "{status}");
-    let log = b
-        .find(Locator::Id("audit-table"))
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let log = text_of(&b, "audit-table").await;
     assert!(
         log.contains("token.create") && log.contains("browser test"),
         "{log}"
@@ -204,12 +181,7 @@ async fn console_sign_in_dashboard_action_and_audit_in_chromium() {
     assert!(!log.contains(&secret), "the secret reached the audit page");
 
     // Sign out.
-    b.find(Locator::Id("sign-out"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    click(&b, "sign-out").await;
     b.wait().for_element(Locator::Id("sign-in")).await.unwrap();
     b.goto(&server.url("/console/audit")).await.unwrap();
     assert!(
