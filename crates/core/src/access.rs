@@ -28,6 +28,13 @@ text_enum! {
         /// A critical entity (CER Art. 6) or NIS2 entity reporting its own
         /// incidents; its organisation is its registry key (resilience pillar).
         Entity = "entity",
+        /// An online service provider (hosting or interpersonal communications)
+        /// that scans its service for known material under a detection basis;
+        /// its organisation is the provider's name (detection pillar).
+        Provider = "provider",
+        /// A competent authority: issues detection and removal orders and
+        /// receives reports (CSA proposal Arts 7, 14; TCO Regulation Art. 3).
+        Authority = "authority",
     }
 }
 
@@ -49,6 +56,19 @@ text_enum! {
         ResilienceWrite = "resilience:write",
         /// Notify incidents and their reports (CER Art. 15, NIS2 Art. 23).
         IncidentReport = "incident:report",
+        /// Read detection bases, lists, matches, reports, removal orders and
+        /// transparency figures (hashes and metadata only: never content).
+        DetectionRead = "detection:read",
+        /// Scan content or hashes against the active indicator lists.
+        DetectionScan = "detection:scan",
+        /// Import indicator lists, declare bases, control indicators, execute
+        /// removal orders and handle complaints (the provider's side).
+        DetectionManage = "detection:manage",
+        /// Confirm or reject matches in the human-review queue.
+        DetectionReview = "detection:review",
+        /// Issue detection and removal orders and receive reports (the
+        /// authority's side).
+        DetectionAuthority = "detection:authority",
     }
 }
 
@@ -60,9 +80,11 @@ impl Role {
         match self {
             Role::Admin => &[SelfRead, TokenManage, AuditRead],
             Role::Analyst => &[SelfRead, ResilienceRead, ResilienceWrite, IncidentReport],
-            Role::Reviewer => &[SelfRead, ResilienceRead],
-            Role::Auditor => &[SelfRead, AuditRead],
+            Role::Reviewer => &[SelfRead, ResilienceRead, DetectionRead, DetectionReview],
+            Role::Auditor => &[SelfRead, AuditRead, DetectionRead],
             Role::Entity => &[SelfRead, IncidentReport],
+            Role::Provider => &[SelfRead, DetectionRead, DetectionScan, DetectionManage],
+            Role::Authority => &[SelfRead, DetectionRead, DetectionAuthority],
         }
     }
 

@@ -1,0 +1,586 @@
+//! The legal basis for scanning: a detection order (proposed CSA
+//! Regulation, COM(2022) 209, Arts 7-10) or a declared voluntary-detection
+//! basis (interim Regulation (EU) 2021/1232 and its successors).
+//!
+//! Rule: no scan without an active basis. Every scan calls
+//! [`require_active`], which checks the basis's provider, service, content
+//! type, status and period at the time of the scan, so expiry ends
+//! scanning by itself.
+
+use chrono::{Months, NaiveDate, TimeDelta};
+use serde::{Deserialize, Serialize};
+use sqlx::Row;
+
+use bulwark_core::{Country, Id, Timestamp};
+use bulwark_store::{Actor, AuditEntry, Store};
+
+use crate::error::{DetectionError, Result, corrupt};
+use crate::vocab::{BasisKind, BasisStatus, ContentType, Instrument};
+
+/// Marker type of basis ids.
+#[derive(Debug)]
+pub enum BasisMarker {}
+/// The id of a detection basis.
+pub type BasisId = Id<BasisMarker>;
+
+/// The upstream match threshold: distance <= 31 (spec detection.md 1.10).
+pub const DEFAULT_MAX_DISTANCE: u32 = 31;
+/// The upstream quality threshold: keep hashes of quality >= 50.
+pub const DEFAULT_MIN_QUALITY: u8 = 50;
+/// The largest distance a basis may allow: beyond 48 unrelated images
+/// start to match (spec detection.md 6.2).
+pub const MAX_ALLOWED_DISTANCE: u32 = 48;
+
+/// How matching is done under a basis.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct MatchPolicy {
+    /// Match when the Hamming distance is at most this (inclusive).
+    #[serde(default = "default_distance")]
+    pub max_distance: u32,
+    /// Match only hashes of at least this quality; lower ones are reported
+    /// as `low_quality`, not as "no match".
+    #[serde(default = "default_quality")]
+    pub min_quality: u8,
+    /// Match all 8 dihedral variants (rotations and mirrors).
+    #[serde(default = "default_true")]
+    pub dihedral: bool,
+}
+
+fn default_distance() -> u32 {
+    DEFAULT_MAX_DISTANCE
+}
+fn default_quality() -> u8 {
+    DEFAULT_MIN_QUALITY
+}
+fn default_true() -> bool {
+    true
+}
+
+impl Default for MatchPolicy {
+    fn default() -> Self {
+        MatchPolicy {
+            max_distance: DEFAULT_MAX_DISTANCE,
+            min_quality: DEFAULT_MIN_QUALITY,
+            dihedral: true,
+        }
+    }
+}
+
+/// The facts of a detection order (CSA proposal Art. 8(1), Annex I).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct OrderFacts {
+    /// The order's reference.
+    pub reference: String,
+    /// The judicial or independent administrative authority that issued it (Art. 7(1)).
+    pub issuing_authority: String,
+    /// The Coordinating Authority that requested it.
+    pub coordinating_authority: String,
+    /// The issuing Member State.
+    pub member_state: Country,
+    /// When the provider received it: the period is counted from here (Art. 7(9)).
+    pub received_at: Timestamp,
+    /// The statement of reasons (Art. 8(1)).
+    pub statement_of_reasons: String,
+    /// The service is an interpersonal communications service (needed for solicitation, Art. 7(7)).
+    #[serde(default)]
+    pub interpersonal: bool,
+}
+
+/// The facts of a voluntary-detection basis (2021/1232 regime).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct VoluntaryFacts {
+    /// The instrument relied on; its applicability window bounds the basis.
+    pub instrument: Instrument,
+    /// Reference of the data protection impact assessment.
+    pub dpia_reference: String,
+    /// Reference of the supervisory authority's prior consultation, if any.
+    #[serde(default)]
+    pub consultation_reference: Option<String>,
+    /// The service is end-to-end encrypted: scanning refused under
+    /// Regulation (EU) 2026/1881 (spec detection.md 8.2.1, unverified).
+    #[serde(default)]
+    pub end_to_end_encrypted: bool,
+}
+
+/// A basis as declared or received.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewBasis {
+    /// Order or voluntary.
+    pub kind: BasisKind,
+    /// The provider (its organisation name).
+    pub provider: String,
+    /// The service (and, for orders, the part or component) scanned.
+    pub service: String,
+    /// Content types covered.
+    pub content_types: Vec<ContentType>,
+    /// Indicator lists allowed (empty: every imported list).
+    #[serde(default)]
+    pub lists: Vec<String>,
+    /// Matching policy.
+    #[serde(default)]
+    pub policy: MatchPolicy,
+    /// First moment scanning is allowed.
+    pub valid_from: Timestamp,
+    /// Scanning stops at this moment.
+    pub valid_until: Timestamp,
+    /// Order facts (kind `order`).
+    #[serde(default)]
+    pub order: Option<OrderFacts>,
+    /// Voluntary facts (kind `voluntary`).
+    #[serde(default)]
+    pub voluntary: Option<VoluntaryFacts>,
+}
+
+/// A stored basis.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct Basis {
+    /// Id.
+    pub id: BasisId,
+    /// Status.
+    pub status: BasisStatus,
+    /// The facts.
+    #[serde(flatten)]
+    pub facts: NewBasis,
+    /// When it was recorded.
+    pub created_at: Timestamp,
+}
+
+impl Basis {
+    /// Whether scanning is allowed at `now` (status and period).
+    pub fn in_force(&self, now: Timestamp) -> bool {
+        self.status == BasisStatus::Active
+            && self.facts.valid_from <= now
+            && now < self.facts.valid_until
+    }
+}
+
+/// CSA proposal Art. 7(9): the period starts no earlier than 3 months after
+/// the provider received the order.
+pub const ORDER_START_MIN_MONTHS: u32 = 3;
+/// CSA proposal Art. 7(9): ... and no later than 12 months after.
+pub const ORDER_START_MAX_MONTHS: u32 = 12;
+/// CSA proposal Art. 7(9): at most 24 months for known or new material.
+pub const ORDER_MAX_MONTHS: u32 = 24;
+/// CSA proposal Art. 7(9): at most 12 months for solicitation.
+pub const ORDER_MAX_MONTHS_SOLICITATION: u32 = 12;
+
+fn plus_months(t: Timestamp, m: u32) -> Timestamp {
+    t.as_datetime()
+        .checked_add_months(Months::new(m))
+        .map(Timestamp::from_datetime)
+        .unwrap_or(t)
+}
+
+fn day(y: i32, m: u32, d: u32) -> Timestamp {
+    let date = NaiveDate::from_ymd_opt(y, m, d).unwrap_or_default();
+    Timestamp::from_datetime(date.and_hms_opt(0, 0, 0).unwrap_or_default().and_utc())
+}
+
+/// The applicability window [start, end) of a voluntary-detection
+/// instrument (spec detection.md 8.2.1). Only 2021/1232's dates are
+/// confirmed there; the others are marked unverified, so a deployment may
+/// override every window with the `det_instrument_windows` setting
+/// ([`instrument_window`]).
+pub fn default_instrument_window(i: Instrument) -> (Timestamp, Timestamp) {
+    match i {
+        Instrument::R2021_1232 => (day(2021, 8, 2), day(2024, 8, 4)),
+        Instrument::R2024_1307 => (day(2024, 8, 4), day(2026, 4, 4)),
+        Instrument::R2026_1881 => (day(2026, 7, 31), day(2028, 4, 4)),
+    }
+}
+
+/// The window in force for `i`: the deployment's override (environment
+/// variable `BULWARK_INSTRUMENT_WINDOW_<instrument with / as _>`, e.g.
+/// `BULWARK_INSTRUMENT_WINDOW_2026_1881=2026-07-31/2028-04-04`) or the
+/// default.
+pub fn instrument_window(i: Instrument) -> (Timestamp, Timestamp) {
+    let var = format!("BULWARK_INSTRUMENT_WINDOW_{}", i.as_str().replace('/', "_"));
+    if let Ok(v) = std::env::var(&var)
+        && let Some((a, b)) = v.split_once('/')
+        && let (Ok(a), Ok(b)) = (
+            NaiveDate::parse_from_str(a.trim(), "%Y-%m-%d"),
+            NaiveDate::parse_from_str(b.trim(), "%Y-%m-%d"),
+        )
+        && let (Some(a), Some(b)) = (a.and_hms_opt(0, 0, 0), b.and_hms_opt(0, 0, 0))
+        && a < b
+    {
+        return (
+            Timestamp::from_datetime(a.and_utc()),
+            Timestamp::from_datetime(b.and_utc()),
+        );
+    }
+    default_instrument_window(i)
+}
+
+/// Checks a basis against the rules of its kind; every error names its
+/// field and cites the rule.
+pub fn validate(b: &NewBasis) -> Result<()> {
+    if b.provider.trim().is_empty() {
+        return Err(DetectionError::invalid("provider", "must not be empty"));
+    }
+    if b.service.trim().is_empty() {
+        return Err(DetectionError::invalid("service", "must not be empty"));
+    }
+    if b.content_types.is_empty() {
+        return Err(DetectionError::invalid(
+            "content_types",
+            "at least one content type",
+        ));
+    }
+    if b.valid_until <= b.valid_from {
+        return Err(DetectionError::invalid(
+            "valid_until",
+            "must be after valid_from",
+        ));
+    }
+    if b.policy.max_distance > MAX_ALLOWED_DISTANCE {
+        return Err(DetectionError::invalid(
+            "policy.max_distance",
+            format!("at most {MAX_ALLOWED_DISTANCE}"),
+        ));
+    }
+    if b.policy.min_quality > 100 {
+        return Err(DetectionError::invalid("policy.min_quality", "0-100"));
+    }
+    match b.kind {
+        BasisKind::Order => {
+            let Some(o) = &b.order else {
+                return Err(DetectionError::invalid(
+                    "order",
+                    "required for a detection order (CSA proposal Art. 8(1))",
+                ));
+            };
+            if b.voluntary.is_some() {
+                return Err(DetectionError::invalid(
+                    "voluntary",
+                    "not allowed on a detection order",
+                ));
+            }
+            for (f, v) in [
+                ("order.reference", &o.reference),
+                ("order.issuing_authority", &o.issuing_authority),
+                ("order.coordinating_authority", &o.coordinating_authority),
+                ("order.statement_of_reasons", &o.statement_of_reasons),
+            ] {
+                if v.trim().is_empty() {
+                    return Err(DetectionError::invalid(
+                        f,
+                        "must not be empty (CSA proposal Art. 8(1))",
+                    ));
+                }
+            }
+            let earliest = plus_months(o.received_at, ORDER_START_MIN_MONTHS);
+            let latest = plus_months(o.received_at, ORDER_START_MAX_MONTHS);
+            if b.valid_from < earliest || b.valid_from > latest {
+                return Err(DetectionError::invalid(
+                    "valid_from",
+                    "CSA proposal Art. 7(9): the period starts no earlier than 3 and no later than 12 months after the provider received the order",
+                ));
+            }
+            let solicitation = b.content_types.contains(&ContentType::Solicitation);
+            let max = if solicitation {
+                ORDER_MAX_MONTHS_SOLICITATION
+            } else {
+                ORDER_MAX_MONTHS
+            };
+            if b.valid_until > plus_months(b.valid_from, max) {
+                return Err(DetectionError::invalid(
+                    "valid_until",
+                    format!(
+                        "CSA proposal Art. 7(9): an order {} lasts at most {max} months",
+                        if solicitation {
+                            "covering solicitation"
+                        } else {
+                            "for known or new material"
+                        }
+                    ),
+                ));
+            }
+            if solicitation && !o.interpersonal {
+                return Err(DetectionError::invalid(
+                    "content_types",
+                    "CSA proposal Art. 7(7): solicitation orders only for interpersonal communications services",
+                ));
+            }
+        }
+        BasisKind::Voluntary => {
+            let Some(v) = &b.voluntary else {
+                return Err(DetectionError::invalid(
+                    "voluntary",
+                    "required for a voluntary basis: instrument and DPIA reference",
+                ));
+            };
+            if b.order.is_some() {
+                return Err(DetectionError::invalid(
+                    "order",
+                    "not allowed on a voluntary basis",
+                ));
+            }
+            if v.dpia_reference.trim().is_empty() {
+                return Err(DetectionError::invalid(
+                    "voluntary.dpia_reference",
+                    "must not be empty (Regulation (EU) 2021/1232 Art. 3(1)(c))",
+                ));
+            }
+            let (start, end) = instrument_window(v.instrument);
+            if b.valid_from < start || b.valid_until > end {
+                return Err(DetectionError::invalid(
+                    "valid_until",
+                    format!(
+                        "Regulation (EU) {} applies from {} to {}: the basis must lie within",
+                        v.instrument,
+                        start.to_rfc3339(),
+                        end.to_rfc3339()
+                    ),
+                ));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Records a basis (a received order, or a declared voluntary basis) as active.
+pub async fn create(
+    store: &Store,
+    actor: &Actor,
+    basis: NewBasis,
+    now: Timestamp,
+    purpose: &str,
+) -> Result<Basis> {
+    validate(&basis)?;
+    let id = BasisId::new();
+    let facts = serde_json::to_string(&basis)
+        .map_err(|e| DetectionError::invalid("(body)", e.to_string()))?;
+    let mut tx = store.write().await?;
+    sqlx::query(
+        "INSERT INTO det_bases (id, kind, provider, service, status, valid_from, valid_until, facts, created_at, updated_at) \
+         VALUES ($1, $2, $3, $4, 'active', $5, $6, $7, $8, $8)",
+    )
+    .bind(id.to_string())
+    .bind(basis.kind.as_str())
+    .bind(&basis.provider)
+    .bind(&basis.service)
+    .bind(basis.valid_from.unix_micros())
+    .bind(basis.valid_until.unix_micros())
+    .bind(&facts)
+    .bind(now.unix_micros())
+    .execute(tx.conn())
+    .await?;
+    tx.commit(
+        actor,
+        AuditEntry::new("detection.basis.create", format!("basis:{id}"), purpose).with_details(
+            serde_json::json!({
+                "kind": basis.kind.as_str(),
+                "provider": basis.provider,
+                "service": basis.service,
+                "valid_from": basis.valid_from,
+                "valid_until": basis.valid_until,
+            }),
+        ),
+    )
+    .await?;
+    Ok(Basis {
+        id,
+        status: BasisStatus::Active,
+        facts: basis,
+        created_at: now,
+    })
+}
+
+fn row_to_basis(r: &sqlx::any::AnyRow) -> Result<Basis> {
+    let w = "det_bases";
+    let id: String = r.try_get("id")?;
+    let status: String = r.try_get("status")?;
+    let facts: String = r.try_get("facts")?;
+    let created: i64 = r.try_get("created_at")?;
+    Ok(Basis {
+        id: id.parse().map_err(|e| corrupt(w, e))?,
+        status: status.parse().map_err(|e| corrupt(w, e))?,
+        facts: serde_json::from_str(&facts).map_err(|e| corrupt(w, e))?,
+        created_at: Timestamp::from_unix_micros(created).ok_or_else(|| corrupt(w, "time"))?,
+    })
+}
+
+/// The bases, newest first; only `provider`'s when given.
+pub async fn list(store: &Store, provider: Option<&str>) -> Result<Vec<Basis>> {
+    let rows = match provider {
+        Some(p) => {
+            sqlx::query("SELECT id, status, facts, created_at FROM det_bases WHERE provider = $1 ORDER BY id DESC")
+                .bind(p)
+                .fetch_all(store.pool())
+                .await?
+        }
+        None => {
+            sqlx::query("SELECT id, status, facts, created_at FROM det_bases ORDER BY id DESC")
+                .fetch_all(store.pool())
+                .await?
+        }
+    };
+    rows.iter().map(row_to_basis).collect()
+}
+
+/// One basis; `provider`, when given, must own it.
+pub async fn get(store: &Store, id: BasisId, provider: Option<&str>) -> Result<Basis> {
+    let r =
+        sqlx::query("SELECT id, provider, status, facts, created_at FROM det_bases WHERE id = $1")
+            .bind(id.to_string())
+            .fetch_optional(store.pool())
+            .await?;
+    let not_found = || DetectionError::NotFound {
+        kind: "basis",
+        key: id.to_string(),
+    };
+    let r = r.ok_or_else(not_found)?;
+    let owner: String = r.try_get("provider")?;
+    if provider.is_some_and(|p| p != owner) {
+        return Err(not_found());
+    }
+    row_to_basis(&r)
+}
+
+/// Changes a basis's status (suspend, revoke, reactivate).
+pub async fn set_status(
+    store: &Store,
+    actor: &Actor,
+    id: BasisId,
+    status: BasisStatus,
+    provider: Option<&str>,
+    now: Timestamp,
+    purpose: &str,
+) -> Result<Basis> {
+    let current = get(store, id, provider).await?;
+    if current.status == BasisStatus::Revoked {
+        return Err(DetectionError::Conflict(
+            "a revoked basis stays revoked".into(),
+        ));
+    }
+    let mut tx = store.write().await?;
+    sqlx::query("UPDATE det_bases SET status = $1, updated_at = $2 WHERE id = $3")
+        .bind(status.as_str())
+        .bind(now.unix_micros())
+        .bind(id.to_string())
+        .execute(tx.conn())
+        .await?;
+    tx.commit(
+        actor,
+        AuditEntry::new("detection.basis.status", format!("basis:{id}"), purpose).with_details(
+            serde_json::json!({ "from": current.status.as_str(), "to": status.as_str() }),
+        ),
+    )
+    .await?;
+    get(store, id, provider).await
+}
+
+/// The check every scan makes: the basis exists and belongs to `provider`,
+/// is active and within its period at `now`, covers known material and,
+/// when given, the `service` scanned; a voluntary basis on an end-to-end
+/// encrypted service is refused. Returns the basis to scan under.
+pub async fn require_active(
+    store: &Store,
+    id: BasisId,
+    provider: &str,
+    service: Option<&str>,
+    now: Timestamp,
+) -> Result<Basis> {
+    let b = match get(store, id, Some(provider)).await {
+        Ok(b) => b,
+        Err(DetectionError::NotFound { .. }) => {
+            return Err(DetectionError::Refused(format!(
+                "no basis {id} for provider `{provider}`: scanning needs a detection order or a declared voluntary basis"
+            )));
+        }
+        Err(e) => return Err(e),
+    };
+    check_in_force(&b, service, now)?;
+    Ok(b)
+}
+
+/// The rules of [`require_active`] on a basis already loaded.
+pub fn check_in_force(b: &Basis, service: Option<&str>, now: Timestamp) -> Result<()> {
+    if b.status != BasisStatus::Active {
+        return Err(DetectionError::Refused(format!(
+            "basis {} is {}",
+            b.id, b.status
+        )));
+    }
+    if now < b.facts.valid_from {
+        return Err(DetectionError::Refused(format!(
+            "basis {} applies from {}",
+            b.id,
+            b.facts.valid_from.to_rfc3339()
+        )));
+    }
+    if now >= b.facts.valid_until {
+        return Err(DetectionError::Refused(format!(
+            "basis {} expired at {}",
+            b.id,
+            b.facts.valid_until.to_rfc3339()
+        )));
+    }
+    if !b.facts.content_types.contains(&ContentType::Known) {
+        return Err(DetectionError::Refused(format!(
+            "basis {} does not cover known material (CSA proposal Art. 10(1))",
+            b.id
+        )));
+    }
+    if let Some(s) = service
+        && s != b.facts.service
+    {
+        return Err(DetectionError::Refused(format!(
+            "basis {} covers service `{}`, not `{s}` (CSA proposal Art. 7(8))",
+            b.id, b.facts.service
+        )));
+    }
+    if let Some(v) = &b.facts.voluntary {
+        if v.end_to_end_encrypted && v.instrument == Instrument::R2026_1881 {
+            return Err(DetectionError::Refused(
+                "Regulation (EU) 2026/1881 excludes end-to-end encrypted services".into(),
+            ));
+        }
+        let (start, end) = instrument_window(v.instrument);
+        if now < start || now >= end {
+            return Err(DetectionError::Refused(format!(
+                "Regulation (EU) {} does not apply at this time",
+                v.instrument
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// A convenience for demos and tests: a voluntary basis under the instrument
+/// in force at `now`, for `days` days (cut at the instrument's end).
+pub fn demo_voluntary(
+    provider: &str,
+    service: &str,
+    now: Timestamp,
+    days: i64,
+) -> Option<NewBasis> {
+    let instrument = Instrument::ALL.iter().copied().find(|i| {
+        let (s, e) = instrument_window(*i);
+        s <= now && now < e
+    })?;
+    let (_, end) = instrument_window(instrument);
+    let until = now.plus(TimeDelta::days(days));
+    Some(NewBasis {
+        kind: BasisKind::Voluntary,
+        provider: provider.into(),
+        service: service.into(),
+        content_types: vec![ContentType::Known],
+        lists: vec![],
+        policy: MatchPolicy::default(),
+        valid_from: now.plus(TimeDelta::hours(-1)),
+        valid_until: if until < end { until } else { end },
+        order: None,
+        voluntary: Some(VoluntaryFacts {
+            instrument,
+            dpia_reference: "DPIA-DEMO-1".into(),
+            consultation_reference: None,
+            end_to_end_encrypted: false,
+        }),
+    })
+}

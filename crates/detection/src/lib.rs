@@ -1,0 +1,48 @@
+//! Bulwark's detection pillar: detection of known child sexual abuse and
+//! terrorist material with the safeguards of the proposed CSA Regulation
+//! (COM(2022) 209), the interim Regulation (EU) 2021/1232 regime and the
+//! Terrorist Content Online Regulation (EU) 2021/784.
+//!
+//! - [`signing`] and [`lists`]: signed, versioned indicator lists; import
+//!   only when the signature and version chain verify; per-indicator
+//!   status; diffs applied to the live [`matcher`] without a rebuild.
+//! - [`basis`]: detection orders and voluntary bases; no scan without one.
+//! - [`scan`]: hash in memory, match, record hashes and metadata only.
+//! - [`review`]: the human-review queue, negative lists, error figures.
+//! - [`reports`]: signed CSA Art. 13 / Annex III reports of confirmed matches.
+//! - [`removal`]: TCO Art. 3 (one hour) and CSA Art. 14 removal orders.
+//! - [`complaints`], [`retention`] (audited purge), [`transparency`]
+//!   (annual figures), [`demo`] (benign stand-ins for the demo).
+//!
+//! Architecture invariant: no HTTP, no CLI; content is never written to
+//! the store, to disk or to logs; every write goes through `Store::write`
+//! with an audit record.
+
+pub mod basis;
+pub mod complaints;
+pub mod demo;
+pub mod error;
+pub mod lists;
+pub mod matcher;
+pub mod removal;
+pub mod reports;
+pub mod retention;
+pub mod review;
+pub mod scan;
+pub mod signing;
+pub mod transparency;
+pub mod vocab;
+
+pub use error::{DetectionError, Result};
+pub use matcher::Matcher;
+
+use bulwark_store::Store;
+
+/// Applies the pillar's migrations (versions 2000-2099) to `store`;
+/// idempotent. Call after `Store::open` wherever the pillar is used.
+pub async fn migrate(store: &Store) -> Result<()> {
+    store
+        .apply_migrations(sqlx::migrate!("./migrations"))
+        .await?;
+    Ok(())
+}

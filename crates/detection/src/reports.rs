@@ -1,0 +1,397 @@
+//! Reports of confirmed matches: the contents of CSA proposal Art. 13(1)
+//! and its Annex III form, as signed JSON to the EU Centre role (or, for
+//! voluntary detection, the competent authority or public-interest
+//! organisation), carrying a handling marking so the cooperation pillar can
+//! forward a confirmed case to Europol and national police.
+//!
+//! Only a confirmed match produces a report. The content itself is
+//! referenced by the provider's id (Art. 13(1)(c) content data travel from
+//! the provider's own store at send time); Bulwark never stores it.
+//! Reports are kept for at most 12 months (CSA proposal Art. 22(1); 2021/1232
+//! Art. 3(1)(h)) and then purged by [`crate::retention::purge`].
+
+use chrono::Months;
+use serde::{Deserialize, Serialize};
+use sqlx::Row;
+
+use bulwark_core::{EuClassification, HandlingCode, Id, Marking, Timestamp, Tlp};
+use bulwark_store::{Actor, AuditEntry, Store};
+
+use crate::error::{DetectionError, Result, corrupt};
+use crate::scan::MatchId;
+use crate::signing::{KeyPair, PublicKey, SignedEnvelope};
+use crate::vocab::{BasisKind, MatchState};
+
+/// Marker type of report ids.
+#[derive(Debug)]
+pub enum ReportMarker {}
+/// The id of a report.
+pub type ReportId = Id<ReportMarker>;
+
+/// Months a report is kept (CSA proposal Art. 22(1); 2021/1232 Art. 3(1)(h)).
+pub const REPORT_RETENTION_MONTHS: u32 = 12;
+
+/// Where the upload came from (Annex III section 2 point 5).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct UploadLocation {
+    /// IP address of the upload.
+    #[serde(default)]
+    pub ip: Option<String>,
+    /// Source port (Annex III requires it with the address).
+    #[serde(default)]
+    pub port: Option<u16>,
+    /// Date and time of the upload.
+    #[serde(default)]
+    pub at: Option<Timestamp>,
+    /// The time zone the provider recorded it in (IANA name or UTC offset).
+    #[serde(default)]
+    pub time_zone: Option<String>,
+}
+
+/// Identity of the user(s) involved (Annex III section 2 point 6).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct UserIdentity {
+    /// Username.
+    #[serde(default)]
+    pub username: Option<String>,
+    /// E-mail.
+    #[serde(default)]
+    pub email: Option<String>,
+    /// Phone.
+    #[serde(default)]
+    pub phone: Option<String>,
+    /// The provider's unique user identifier.
+    #[serde(default)]
+    pub user_id: Option<String>,
+}
+
+/// A report to a third-country authority or entity (Art. 13(1)(h)).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ThirdCountryReport {
+    /// The recipient (e.g. the US hotline).
+    pub name: String,
+    /// Its case reference.
+    pub case_reference: String,
+}
+
+/// What the provider adds to a confirmed match to make a report.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewReport {
+    /// The confirmed match.
+    pub match_id: MatchId,
+    /// Provider identification, legal representative and contact point (Art. 13(1)(a)).
+    pub provider_contact: String,
+    /// The report requires urgent action, e.g. an imminent threat to a child (Art. 13(1)(j)).
+    #[serde(default)]
+    pub urgent: bool,
+    /// `hosting` or `interpersonal` (Annex III section 2 point 7).
+    pub service_type: String,
+    /// The service's URL.
+    #[serde(default)]
+    pub service_url: Option<String>,
+    /// Upload location (Art. 13(1)(f)).
+    #[serde(default)]
+    pub location: UploadLocation,
+    /// User identity (Art. 13(1)(g)).
+    #[serde(default)]
+    pub user: UserIdentity,
+    /// Third-country report, if any (Art. 13(1)(h)).
+    #[serde(default)]
+    pub third_country: Option<ThirdCountryReport>,
+    /// The material was removed or access to it disabled (Art. 13(1)(i)).
+    pub removed: bool,
+    /// Decision taken on the user (blocking, suspension, termination).
+    #[serde(default)]
+    pub user_decision: Option<String>,
+    /// Other information.
+    #[serde(default)]
+    pub other: Option<String>,
+    /// The recipient (default "EU Centre").
+    #[serde(default)]
+    pub recipient: Option<String>,
+    /// Handling marking (default TLP:RED, Europol H2: not to be disseminated
+    /// without the provider's permission).
+    #[serde(default)]
+    pub marking: Option<Marking>,
+}
+
+/// A stored report.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct Report {
+    /// Id.
+    pub id: ReportId,
+    /// The match reported.
+    pub match_id: MatchId,
+    /// The provider.
+    pub provider: String,
+    /// Its handling marking.
+    pub marking: Marking,
+    /// The signed report (payload = the report JSON).
+    pub signed: SignedEnvelope,
+    /// The provider's public key, to verify it.
+    pub public_key: PublicKey,
+    /// When it was made.
+    pub created_at: Timestamp,
+    /// When it is purged.
+    pub retain_until: Timestamp,
+}
+
+fn default_marking() -> Marking {
+    Marking {
+        tlp: Some(Tlp::Red),
+        handling: Some(HandlingCode::H2),
+        restriction: None,
+        classification: None,
+    }
+}
+
+/// The provider's report-signing key, made on first use.
+pub async fn provider_key(
+    store: &Store,
+    actor: &Actor,
+    provider: &str,
+    now: Timestamp,
+) -> Result<KeyPair> {
+    if let Some(r) = sqlx::query(
+        "SELECT key_id, secret_key, public_key FROM det_provider_keys WHERE provider = $1",
+    )
+    .bind(provider)
+    .fetch_optional(store.pool())
+    .await?
+    {
+        return Ok(KeyPair {
+            issuer: provider.to_string(),
+            key_id: r.try_get("key_id")?,
+            secret_key: r.try_get("secret_key")?,
+            public_key: r.try_get("public_key")?,
+        });
+    }
+    let kp = KeyPair::generate(provider);
+    let mut tx = store.write().await?;
+    sqlx::query(
+        "INSERT INTO det_provider_keys (provider, key_id, secret_key, public_key, created_at) VALUES ($1, $2, $3, $4, $5)",
+    )
+    .bind(provider)
+    .bind(&kp.key_id)
+    .bind(&kp.secret_key)
+    .bind(&kp.public_key)
+    .bind(now.unix_micros())
+    .execute(tx.conn())
+    .await?;
+    tx.commit(
+        actor,
+        AuditEntry::new(
+            "detection.key.create",
+            format!("key:{}", kp.key_id),
+            "report signing",
+        )
+        .with_details(serde_json::json!({ "provider": provider })),
+    )
+    .await?;
+    Ok(kp)
+}
+
+/// Makes, signs and stores the report of a confirmed match.
+pub async fn create(
+    store: &Store,
+    actor: &Actor,
+    input: NewReport,
+    provider: Option<&str>,
+    now: Timestamp,
+    purpose: &str,
+) -> Result<Report> {
+    if !matches!(input.service_type.as_str(), "hosting" | "interpersonal") {
+        return Err(DetectionError::invalid(
+            "service_type",
+            "`hosting` or `interpersonal` (CSA proposal Annex III section 2 point 7)",
+        ));
+    }
+    if input.provider_contact.trim().is_empty() {
+        return Err(DetectionError::invalid(
+            "provider_contact",
+            "must not be empty (CSA proposal Art. 13(1)(a))",
+        ));
+    }
+    if input.location.ip.is_some() && input.location.port.is_none() {
+        return Err(DetectionError::invalid(
+            "location.port",
+            "required with the IP address (CSA proposal Annex III section 2 point 5)",
+        ));
+    }
+    if let Some(ip) = &input.location.ip
+        && ip.parse::<std::net::IpAddr>().is_err()
+    {
+        return Err(DetectionError::invalid("location.ip", "not an IP address"));
+    }
+    let marking = input.marking.clone().unwrap_or_else(default_marking);
+    marking
+        .validate(EuClassification::Restricted)
+        .map_err(|e| DetectionError::invalid("marking", e.to_string()))?;
+    let detail = crate::review::get(store, input.match_id, provider).await?;
+    let m = &detail.matched;
+    if m.state != MatchState::Confirmed {
+        return Err(DetectionError::Conflict(format!(
+            "match {} is {}: only a match confirmed by a human reviewer is reported",
+            m.id, m.state
+        )));
+    }
+    let exists = sqlx::query("SELECT id FROM det_reports WHERE match_id = $1")
+        .bind(m.id.to_string())
+        .fetch_optional(store.pool())
+        .await?;
+    if exists.is_some() {
+        return Err(DetectionError::Conflict(format!(
+            "match {} is already reported",
+            m.id
+        )));
+    }
+    let basis_id: crate::basis::BasisId =
+        m.basis_id.parse().map_err(|e| corrupt("det_matches", e))?;
+    let basis = crate::basis::get(store, basis_id, None).await?;
+    let awareness = match basis.facts.kind {
+        BasisKind::Order => format!(
+            "execution of detection order {}",
+            basis
+                .facts
+                .order
+                .as_ref()
+                .map(|o| o.reference.as_str())
+                .unwrap_or("")
+        ),
+        BasisKind::Voluntary => "voluntary detection (provider's own motion)".to_string(),
+    };
+    let key = provider_key(store, actor, &m.provider, now).await?;
+    let id = ReportId::new();
+    let body = serde_json::json!({
+        "format": "bulwark-csa-report/1",
+        "report_id": id,
+        "legal_basis": match basis.facts.kind {
+            BasisKind::Order => "Proposed CSA Regulation COM(2022) 209, Arts 12-13",
+            BasisKind::Voluntary => "Regulation (EU) 2021/1232 regime, Art. 3(1)(d)",
+        },
+        "recipient": input.recipient.clone().unwrap_or_else(|| "EU Centre".into()),
+        "section_1_provider": { "name": m.provider, "contact": input.provider_contact },
+        "section_2_report": {
+            "urgent": input.urgent,
+            "type": "known",
+            "content_data": { "provider_reference": m.content_ref, "attached": false },
+            "other_data": {
+                "pdq": m.scanned_hash, "quality": m.quality, "distance": m.distance,
+                "variant": m.variant, "list_id": m.list_id, "list_version": m.list_version,
+                "indicator_id": detail.indicator.indicator_id, "category": detail.indicator.category,
+                "matched_at": m.created_at, "reviewed_at": m.reviewed_at,
+            },
+            "location": input.location,
+            "user": input.user,
+            "service": { "type": input.service_type, "url": input.service_url },
+            "how_aware": awareness,
+            "third_country_report": input.third_country,
+            "removed_or_disabled": input.removed,
+            "user_decision": input.user_decision,
+            "other": input.other,
+        },
+        "section_3": { "issued_at": now, "time_zone": "UTC" },
+        "marking": marking,
+    });
+    let payload = serde_json::to_string(&body)
+        .map_err(|e| DetectionError::invalid("(body)", e.to_string()))?;
+    let signed = key.sign(payload)?;
+    let retain_until = now
+        .as_datetime()
+        .checked_add_months(Months::new(REPORT_RETENTION_MONTHS))
+        .map(Timestamp::from_datetime)
+        .unwrap_or(now);
+    let marking_json = serde_json::to_string(&marking)
+        .map_err(|e| DetectionError::invalid("marking", e.to_string()))?;
+    let mut tx = store.write().await?;
+    sqlx::query(
+        "INSERT INTO det_reports (id, match_id, provider, marking, body, signature, key_id, created_at, retain_until) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+    )
+    .bind(id.to_string())
+    .bind(m.id.to_string())
+    .bind(&m.provider)
+    .bind(&marking_json)
+    .bind(&signed.payload)
+    .bind(&signed.signature)
+    .bind(&signed.key_id)
+    .bind(now.unix_micros())
+    .bind(retain_until.unix_micros())
+    .execute(tx.conn())
+    .await?;
+    tx.commit(
+        actor,
+        AuditEntry::new("detection.report.create", format!("report:{id}"), purpose).with_details(
+            serde_json::json!({ "match_id": m.id, "urgent": input.urgent, "marking": marking }),
+        ),
+    )
+    .await?;
+    Ok(Report {
+        id,
+        match_id: m.id,
+        provider: m.provider.clone(),
+        marking,
+        signed,
+        public_key: key.public(),
+        created_at: now,
+        retain_until,
+    })
+}
+
+fn row_to_report(r: &sqlx::any::AnyRow, keys: &[(String, String)]) -> Result<Report> {
+    let w = "det_reports";
+    let id: String = r.try_get("id")?;
+    let match_id: String = r.try_get("match_id")?;
+    let provider: String = r.try_get("provider")?;
+    let marking: String = r.try_get("marking")?;
+    let key_id: String = r.try_get("key_id")?;
+    let created: i64 = r.try_get("created_at")?;
+    let retain: i64 = r.try_get("retain_until")?;
+    let public_key = keys
+        .iter()
+        .find(|(k, _)| *k == key_id)
+        .map(|(_, pk)| pk.clone())
+        .unwrap_or_default();
+    Ok(Report {
+        id: id.parse().map_err(|e| corrupt(w, e))?,
+        match_id: match_id.parse().map_err(|e| corrupt(w, e))?,
+        provider: provider.clone(),
+        marking: serde_json::from_str(&marking).map_err(|e| corrupt(w, e))?,
+        signed: SignedEnvelope {
+            format: crate::signing::FORMAT.into(),
+            key_id: key_id.clone(),
+            payload: r.try_get("body")?,
+            signature: r.try_get("signature")?,
+        },
+        public_key: PublicKey {
+            issuer: provider,
+            key_id,
+            public_key,
+        },
+        created_at: Timestamp::from_unix_micros(created).ok_or_else(|| corrupt(w, "time"))?,
+        retain_until: Timestamp::from_unix_micros(retain).ok_or_else(|| corrupt(w, "time"))?,
+    })
+}
+
+/// The reports, newest first; only `provider`'s when given.
+pub async fn list(store: &Store, provider: Option<&str>) -> Result<Vec<Report>> {
+    let keys: Vec<(String, String)> =
+        sqlx::query("SELECT key_id, public_key FROM det_provider_keys")
+            .fetch_all(store.pool())
+            .await?
+            .iter()
+            .map(|r| Ok((r.try_get("key_id")?, r.try_get("public_key")?)))
+            .collect::<Result<_>>()?;
+    let rows = sqlx::query(
+        "SELECT id, match_id, provider, marking, body, signature, key_id, created_at, retain_until FROM det_reports \
+         WHERE ($1 = '' OR provider = $1) ORDER BY id DESC",
+    )
+    .bind(provider.unwrap_or(""))
+    .fetch_all(store.pool())
+    .await?;
+    rows.iter().map(|r| row_to_report(r, &keys)).collect()
+}

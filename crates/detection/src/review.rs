@@ -1,0 +1,314 @@
+//! Human review: every match waits in a queue until a reviewer confirms or
+//! rejects it with a reason (spec detection.md 6.5 item 6; Regulation (EU)
+//! 2021/1232 Art. 3(1)(g)(iv) requires human confirmation before a report).
+//! The reviewer sees the hash, distance, list, the indicator's history and
+//! metadata, never the image: Bulwark does not have it.
+//!
+//! A rejection puts the scanned hash on the provider's negative list and
+//! counts as a false positive in [`error_rates`] (CSA proposal Art.
+//! 83(1)(a); 2021/1232 Art. 3(1)(g)(vii)).
+
+use serde::{Deserialize, Serialize};
+use sqlx::Row;
+
+use bulwark_core::{Id, Timestamp};
+use bulwark_store::{Actor, AuditEntry, Store};
+
+use crate::error::{DetectionError, Result, corrupt};
+use crate::lists::IndicatorView;
+use crate::matcher::{Matcher, NegativeEntry};
+use crate::scan::MatchId;
+use crate::vocab::{Decision, MatchState};
+
+/// The default radius of a negative-list entry made by a rejection: the same
+/// content re-uploaded or recompressed stays within a few bits
+/// (spec detection.md 1.11).
+pub const DEFAULT_NEGATIVE_RADIUS: u32 = 8;
+
+/// A match as a reviewer sees it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct MatchView {
+    /// Id.
+    pub id: MatchId,
+    /// The scan.
+    pub scan_id: String,
+    /// The basis scanned under.
+    pub basis_id: String,
+    /// The provider.
+    pub provider: String,
+    /// The provider's reference for the content.
+    pub content_ref: Option<String>,
+    /// The scanned hash.
+    pub scanned_hash: Option<String>,
+    /// Its quality.
+    pub quality: Option<i64>,
+    /// The indicator's index id.
+    pub indicator_seq: i64,
+    /// The list.
+    pub list_id: String,
+    /// The list version applied.
+    pub list_version: i64,
+    /// Hamming distance.
+    pub distance: i64,
+    /// The variant that matched.
+    pub variant: String,
+    /// Review state.
+    pub state: MatchState,
+    /// When it matched.
+    pub created_at: Timestamp,
+    /// When it was reviewed.
+    pub reviewed_at: Option<Timestamp>,
+    /// Who reviewed it.
+    pub reviewer: Option<String>,
+    /// The reviewer's reason.
+    pub reason: Option<String>,
+}
+
+/// A match with the indicator behind it, for the review page.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct MatchDetail {
+    /// The match.
+    #[serde(flatten)]
+    pub matched: MatchView,
+    /// The indicator, with its status history.
+    pub indicator: IndicatorView,
+}
+
+const SELECT: &str = "SELECT m.id, m.scan_id, m.basis_id, m.provider, s.content_ref, s.pdq, m.quality, m.seq, m.list_id, \
+     m.list_version, m.distance, m.variant, m.state, m.created_at, m.reviewed_at, m.reviewer, m.reason \
+     FROM det_matches m JOIN det_scans s ON s.id = m.scan_id";
+
+fn ts(v: i64, w: &'static str) -> Result<Timestamp> {
+    Timestamp::from_unix_micros(v).ok_or_else(|| corrupt(w, "time out of range"))
+}
+
+fn row_to_view(r: &sqlx::any::AnyRow) -> Result<MatchView> {
+    let w = "det_matches";
+    let id: String = r.try_get("id")?;
+    let state: String = r.try_get("state")?;
+    let created: i64 = r.try_get("created_at")?;
+    let reviewed: Option<i64> = r.try_get("reviewed_at")?;
+    Ok(MatchView {
+        id: id.parse().map_err(|e| corrupt(w, e))?,
+        scan_id: r.try_get("scan_id")?,
+        basis_id: r.try_get("basis_id")?,
+        provider: r.try_get("provider")?,
+        content_ref: r.try_get("content_ref")?,
+        scanned_hash: r.try_get("pdq")?,
+        quality: r.try_get("quality")?,
+        indicator_seq: r.try_get("seq")?,
+        list_id: r.try_get("list_id")?,
+        list_version: r.try_get("list_version")?,
+        distance: r.try_get("distance")?,
+        variant: r.try_get("variant")?,
+        state: state.parse().map_err(|e| corrupt(w, e))?,
+        created_at: ts(created, w)?,
+        reviewed_at: reviewed.map(|v| ts(v, w)).transpose()?,
+        reviewer: r.try_get("reviewer")?,
+        reason: r.try_get("reason")?,
+    })
+}
+
+/// The matches in `state` (all states when `None`), oldest first; only
+/// `provider`'s when given.
+pub async fn matches(
+    store: &Store,
+    state: Option<MatchState>,
+    provider: Option<&str>,
+    limit: i64,
+) -> Result<Vec<MatchView>> {
+    let sql = format!(
+        "{SELECT} WHERE ($1 = '' OR m.state = $1) AND ($2 = '' OR m.provider = $2) ORDER BY m.id LIMIT $3"
+    );
+    let rows = sqlx::query(&sql)
+        .bind(state.map(|s| s.as_str()).unwrap_or(""))
+        .bind(provider.unwrap_or(""))
+        .bind(limit.clamp(1, 10_000))
+        .fetch_all(store.pool())
+        .await?;
+    rows.iter().map(row_to_view).collect()
+}
+
+/// The review queue: matches pending review, oldest first.
+pub async fn queue(store: &Store, provider: Option<&str>) -> Result<Vec<MatchView>> {
+    matches(store, Some(MatchState::PendingReview), provider, 1000).await
+}
+
+/// One match with its indicator; `provider`, when given, must own it.
+pub async fn get(store: &Store, id: MatchId, provider: Option<&str>) -> Result<MatchDetail> {
+    let sql = format!("{SELECT} WHERE m.id = $1");
+    let not_found = || DetectionError::NotFound {
+        kind: "match",
+        key: id.to_string(),
+    };
+    let r = sqlx::query(&sql)
+        .bind(id.to_string())
+        .fetch_optional(store.pool())
+        .await?
+        .ok_or_else(not_found)?;
+    let matched = row_to_view(&r)?;
+    if provider.is_some_and(|p| p != matched.provider) {
+        return Err(not_found());
+    }
+    let indicator = crate::lists::indicator(store, matched.indicator_seq).await?;
+    Ok(MatchDetail { matched, indicator })
+}
+
+/// A reviewer's decision on a match.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ReviewDecision {
+    /// Confirm or reject.
+    pub decision: Decision,
+    /// Why (required).
+    pub reason: String,
+    /// For a rejection: how close later hashes must be to this one to be
+    /// treated as the same false positive (default 8).
+    #[serde(default)]
+    pub negative_radius: Option<u32>,
+}
+
+/// Records a reviewer's decision. A match is decided once. A rejection adds
+/// the scanned hash to the provider's negative list (in the store and the
+/// live matcher).
+#[allow(clippy::too_many_arguments)]
+pub async fn decide(
+    store: &Store,
+    matcher: &Matcher,
+    actor: &Actor,
+    id: MatchId,
+    decision: &ReviewDecision,
+    provider: Option<&str>,
+    now: Timestamp,
+    purpose: &str,
+) -> Result<MatchDetail> {
+    if decision.reason.trim().is_empty() {
+        return Err(DetectionError::invalid(
+            "reason",
+            "a reviewer gives a reason",
+        ));
+    }
+    let radius = decision.negative_radius.unwrap_or(DEFAULT_NEGATIVE_RADIUS);
+    if radius > 31 {
+        return Err(DetectionError::invalid(
+            "negative_radius",
+            "at most 31 (the match threshold)",
+        ));
+    }
+    let current = get(store, id, provider).await?;
+    if current.matched.state != MatchState::PendingReview {
+        return Err(DetectionError::Conflict(format!(
+            "match {id} was already {}",
+            current.matched.state
+        )));
+    }
+    let state = match decision.decision {
+        Decision::Confirm => MatchState::Confirmed,
+        Decision::Reject => MatchState::Rejected,
+    };
+    let mut negative = None;
+    let mut tx = store.write().await?;
+    sqlx::query(
+        "UPDATE det_matches SET state = $1, reviewed_at = $2, reviewer = $3, reason = $4 WHERE id = $5",
+    )
+    .bind(state.as_str())
+    .bind(now.unix_micros())
+    .bind(&actor.id)
+    .bind(&decision.reason)
+    .bind(id.to_string())
+    .execute(tx.conn())
+    .await?;
+    if state == MatchState::Rejected
+        && let Some(hash) = &current.matched.scanned_hash
+    {
+        let pdq = bulwark_hamming::Hash256::from_hex(hash).map_err(|e| corrupt("det_scans", e))?;
+        sqlx::query(
+            "INSERT INTO det_negative (id, provider, pdq, radius, reason, match_id, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7)",
+        )
+        .bind(Id::<()>::new().to_string())
+        .bind(&current.matched.provider)
+        .bind(hash)
+        .bind(i64::from(radius))
+        .bind(&decision.reason)
+        .bind(id.to_string())
+        .bind(now.unix_micros())
+        .execute(tx.conn())
+        .await?;
+        negative = Some(NegativeEntry { pdq, radius });
+    }
+    tx.commit(
+        actor,
+        AuditEntry::new(
+            format!("detection.review.{}", decision.decision),
+            format!("match:{id}"),
+            purpose,
+        )
+        .with_details(serde_json::json!({
+            "list_id": current.matched.list_id,
+            "indicator_seq": current.matched.indicator_seq,
+            "distance": current.matched.distance,
+            "negative_listed": negative.is_some(),
+        })),
+    )
+    .await?;
+    if let Some(n) = negative {
+        matcher.add_negative(&current.matched.provider, n);
+    }
+    get(store, id, provider).await
+}
+
+/// Error figures of one list, indicator or basis, from human review.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct ErrorRate {
+    /// `list`, `indicator` or `basis`.
+    pub scope: String,
+    /// The list id, indicator index id or basis id.
+    pub key: String,
+    /// Matches.
+    pub matches: i64,
+    /// Confirmed by a reviewer.
+    pub confirmed: i64,
+    /// Rejected by a reviewer: false positives.
+    pub rejected: i64,
+    /// Not yet reviewed.
+    pub pending: i64,
+    /// rejected / (confirmed + rejected); absent before any review.
+    pub false_positive_share: Option<f64>,
+}
+
+/// Error figures per list, per indicator and per basis (only `provider`'s
+/// matches when given).
+pub async fn error_rates(store: &Store, provider: Option<&str>) -> Result<Vec<ErrorRate>> {
+    let mut out = Vec::new();
+    for (scope, col) in [
+        ("list", "list_id"),
+        ("indicator", "seq"),
+        ("basis", "basis_id"),
+    ] {
+        let sql = format!(
+            "SELECT CAST({col} AS TEXT) AS k, COUNT(*) AS n, \
+             CAST(SUM(CASE WHEN state = 'confirmed' THEN 1 ELSE 0 END) AS BIGINT) AS c, \
+             CAST(SUM(CASE WHEN state = 'rejected' THEN 1 ELSE 0 END) AS BIGINT) AS r \
+             FROM det_matches WHERE ($1 = '' OR provider = $1) GROUP BY {col} ORDER BY k"
+        );
+        for row in sqlx::query(&sql)
+            .bind(provider.unwrap_or(""))
+            .fetch_all(store.pool())
+            .await?
+        {
+            let n: i64 = row.try_get("n")?;
+            let c: i64 = row.try_get("c")?;
+            let r: i64 = row.try_get("r")?;
+            out.push(ErrorRate {
+                scope: scope.into(),
+                key: row.try_get("k")?,
+                matches: n,
+                confirmed: c,
+                rejected: r,
+                pending: n - c - r,
+                false_positive_share: (c + r > 0).then(|| r as f64 / (c + r) as f64),
+            });
+        }
+    }
+    Ok(out)
+}

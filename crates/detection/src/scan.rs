@@ -1,0 +1,358 @@
+//! Scanning: hash content in memory, match it against the active lists
+//! under a basis's policy, and record only hashes, distances and metadata.
+//!
+//! Content never reaches disk or logs (purpose limitation: CSA proposal
+//! Art. 10(3)(b), 10(4)(a); Regulation (EU) 2021/1232 Art. 3(1)(a)): an
+//! image is decoded and hashed from the caller's buffer and dropped; the
+//! store receives the hash, its quality and the matches.
+//!
+//! [`evaluate`] is the in-memory part (no I/O); [`record`] writes a batch
+//! of evaluated scans and their matches in one audited transaction;
+//! [`scan`] does both after [`crate::basis::require_active`].
+
+use md5::Md5;
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+use bulwark_core::{Id, Timestamp};
+use bulwark_pdq::decode::DecodeOptions;
+use bulwark_store::{Actor, AuditEntry, Store};
+
+use crate::basis::{Basis, BasisId};
+use crate::error::{DetectionError, Result};
+use crate::matcher::{Candidate, Matcher, to_index_hash};
+use crate::vocab::Category;
+
+/// Marker type of scan ids.
+#[derive(Debug)]
+pub enum ScanMarker {}
+/// The id of a scan.
+pub type ScanId = Id<ScanMarker>;
+/// Marker type of match ids.
+#[derive(Debug)]
+pub enum MatchMarker {}
+/// The id of a match.
+pub type MatchId = Id<MatchMarker>;
+
+/// Largest image accepted for scanning, in bytes.
+pub const MAX_IMAGE_BYTES: usize = 32 * 1024 * 1024;
+
+/// What is scanned.
+#[derive(Debug, Clone)]
+pub enum ScanInput<'a> {
+    /// An image file's bytes (JPEG, PNG, ...), hashed in memory.
+    Image(&'a [u8]),
+    /// A precomputed PDQ hash with its quality.
+    Hash {
+        /// 64 hex digits.
+        pdq: &'a str,
+        /// Its quality (0-100).
+        quality: u8,
+    },
+}
+
+/// One item of a scan request.
+#[derive(Debug, Clone)]
+pub struct ScanItem<'a> {
+    /// The provider's reference for the content (kept; the content is not).
+    pub content_ref: Option<String>,
+    /// The content or its hash.
+    pub input: ScanInput<'a>,
+}
+
+/// The outcome of one scan.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Outcome {
+    /// At least one indicator matched: the matches wait for human review.
+    Matched,
+    /// No indicator matched.
+    NoMatch,
+    /// The hash's quality is below the basis's minimum: not matched (and
+    /// said so, rather than reported as "no match").
+    LowQuality,
+    /// The content is on the provider's negative list of known false positives.
+    NegativeListed,
+}
+
+impl Outcome {
+    fn as_str(self) -> &'static str {
+        match self {
+            Outcome::Matched => "matched",
+            Outcome::NoMatch => "no_match",
+            Outcome::LowQuality => "low_quality",
+            Outcome::NegativeListed => "negative_listed",
+        }
+    }
+}
+
+/// One match as the scanner reports it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct MatchSummary {
+    /// The match's id (its review-queue entry).
+    pub match_id: MatchId,
+    /// The list.
+    pub list_id: String,
+    /// The list version applied when it matched.
+    pub list_version: u64,
+    /// The issuer's indicator id.
+    pub indicator_id: String,
+    /// The indicator's category.
+    pub category: Category,
+    /// Hamming distance (0 for exact MD5/SHA-256 matches).
+    pub distance: u32,
+    /// Which variant matched (`orig`, `rot90`, ..., `md5`, `sha256`).
+    pub variant: String,
+}
+
+/// A scan evaluated in memory, before it is recorded.
+#[derive(Debug, Clone)]
+pub struct Evaluated {
+    /// The scan's id.
+    pub scan_id: ScanId,
+    /// The provider's reference for the content.
+    pub content_ref: Option<String>,
+    /// `image` or `hash`.
+    pub input_kind: &'static str,
+    /// The PDQ hash (hex).
+    pub pdq: String,
+    /// Its quality.
+    pub quality: u8,
+    /// The outcome.
+    pub outcome: Outcome,
+    /// The matching indicators, with list versions.
+    pub candidates: Vec<(Candidate, u64)>,
+}
+
+/// One scan's result as returned to the caller.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct ScanResult {
+    /// The scan's id.
+    pub scan_id: ScanId,
+    /// The provider's reference for the content.
+    pub content_ref: Option<String>,
+    /// The PDQ hash (hex).
+    pub hash: String,
+    /// Its quality.
+    pub quality: u8,
+    /// The outcome.
+    pub outcome: Outcome,
+    /// Whether anything matched.
+    pub matched: bool,
+    /// The matches (each now pending human review).
+    pub matches: Vec<MatchSummary>,
+}
+
+/// Hashes and matches one item under `basis` (no I/O). The image bytes are
+/// only read; nothing of them outlives this call but the hashes.
+pub fn evaluate(matcher: &Matcher, basis: &Basis, item: &ScanItem<'_>) -> Result<Evaluated> {
+    let policy = basis.facts.policy;
+    let (pdq, quality, variants, exact, kind) = match &item.input {
+        ScanInput::Image(bytes) => {
+            if bytes.len() > MAX_IMAGE_BYTES {
+                return Err(DetectionError::invalid(
+                    "image",
+                    format!("larger than {MAX_IMAGE_BYTES} bytes"),
+                ));
+            }
+            let out = bulwark_pdq::decode::hash_bytes(bytes, &DecodeOptions::default())
+                .map_err(|e| DetectionError::invalid("image", e.to_string()))?;
+            let d = out.dihedral();
+            let names = bulwark_pdq::Dihedral::NAMES;
+            let variants: Vec<(&'static str, bulwark_hamming::Hash256)> = if policy.dihedral {
+                names
+                    .iter()
+                    .zip(d.to_array().iter())
+                    .map(|(n, h)| (*n, to_index_hash(h)))
+                    .collect()
+            } else {
+                vec![("orig", to_index_hash(&out.hash))]
+            };
+            let md5: [u8; 16] = Md5::digest(bytes).into();
+            let sha: [u8; 32] = Sha256::digest(bytes).into();
+            (
+                out.hash.to_hex(),
+                out.quality,
+                variants,
+                Some((md5, sha)),
+                "image",
+            )
+        }
+        ScanInput::Hash { pdq, quality } => {
+            let h = bulwark_hamming::Hash256::from_hex(pdq)
+                .map_err(|_| DetectionError::invalid("hash", "must be 64 hex digits"))?;
+            if *quality > 100 {
+                return Err(DetectionError::invalid("quality", "must be 0-100"));
+            }
+            (h.to_hex(), *quality, vec![("orig", h)], None, "hash")
+        }
+    };
+    let scan_id = ScanId::new();
+    let mut ev = Evaluated {
+        scan_id,
+        content_ref: item.content_ref.clone(),
+        input_kind: kind,
+        pdq,
+        quality,
+        outcome: Outcome::NoMatch,
+        candidates: Vec::new(),
+    };
+    let allowed =
+        |c: &Candidate| basis.facts.lists.is_empty() || basis.facts.lists.contains(&c.meta.list_id);
+    // Exact copies first (cheap, spec detection.md 6.5 item 13), then PDQ.
+    let mut found: Vec<Candidate> = Vec::new();
+    if let Some((md5, sha)) = exact {
+        found.extend(matcher.query_exact(&md5, &sha).into_iter().filter(allowed));
+    }
+    let low_quality = quality < policy.min_quality;
+    if !low_quality {
+        for c in matcher.query_pdq(&variants, policy.max_distance) {
+            if allowed(&c) && !found.iter().any(|f| f.seq == c.seq) {
+                found.push(c);
+            }
+        }
+    }
+    let orig = variants[0].1;
+    if !found.is_empty() && matcher.is_negative(&basis.facts.provider, &orig) {
+        ev.outcome = Outcome::NegativeListed;
+        return Ok(ev);
+    }
+    if found.is_empty() {
+        ev.outcome = if low_quality {
+            Outcome::LowQuality
+        } else {
+            Outcome::NoMatch
+        };
+        return Ok(ev);
+    }
+    ev.outcome = Outcome::Matched;
+    ev.candidates = found
+        .into_iter()
+        .map(|c| {
+            let v = matcher.list_version(&c.meta.list_id).unwrap_or(0);
+            (c, v)
+        })
+        .collect();
+    Ok(ev)
+}
+
+/// Records evaluated scans of one basis and their matches (each entering
+/// the review queue) in one transaction with one audit record.
+pub async fn record(
+    store: &Store,
+    actor: &Actor,
+    basis: &Basis,
+    scans: &[Evaluated],
+    now: Timestamp,
+    purpose: &str,
+) -> Result<Vec<ScanResult>> {
+    let mut tx = store.write().await?;
+    let mut results = Vec::with_capacity(scans.len());
+    let mut match_ids = Vec::new();
+    for ev in scans {
+        sqlx::query(
+            "INSERT INTO det_scans (id, basis_id, provider, content_ref, input_kind, pdq, quality, outcome, scanned_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+        )
+        .bind(ev.scan_id.to_string())
+        .bind(basis.id.to_string())
+        .bind(&basis.facts.provider)
+        .bind(&ev.content_ref)
+        .bind(ev.input_kind)
+        .bind(&ev.pdq)
+        .bind(i64::from(ev.quality))
+        .bind(ev.outcome.as_str())
+        .bind(now.unix_micros())
+        .execute(tx.conn())
+        .await?;
+        let mut matches = Vec::new();
+        for (c, version) in &ev.candidates {
+            let id = MatchId::new();
+            sqlx::query(
+                "INSERT INTO det_matches (id, scan_id, basis_id, provider, seq, list_id, list_version, distance, variant, quality, state, created_at) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, 'pending_review', $11)",
+            )
+            .bind(id.to_string())
+            .bind(ev.scan_id.to_string())
+            .bind(basis.id.to_string())
+            .bind(&basis.facts.provider)
+            .bind(c.seq)
+            .bind(&c.meta.list_id)
+            .bind(*version as i64)
+            .bind(i64::from(c.distance))
+            .bind(c.variant)
+            .bind(i64::from(ev.quality))
+            .bind(now.unix_micros())
+            .execute(tx.conn())
+            .await?;
+            match_ids.push(id.to_string());
+            matches.push(MatchSummary {
+                match_id: id,
+                list_id: c.meta.list_id.clone(),
+                list_version: *version,
+                indicator_id: c.meta.indicator_id.clone(),
+                category: c.meta.category,
+                distance: c.distance,
+                variant: c.variant.to_string(),
+            });
+        }
+        results.push(ScanResult {
+            scan_id: ev.scan_id,
+            content_ref: ev.content_ref.clone(),
+            hash: ev.pdq.clone(),
+            quality: ev.quality,
+            outcome: ev.outcome,
+            matched: !matches.is_empty(),
+            matches,
+        });
+    }
+    let scan_ids: Vec<String> = scans.iter().map(|s| s.scan_id.to_string()).collect();
+    tx.commit(
+        actor,
+        AuditEntry::new("detection.scan", format!("basis:{}", basis.id), purpose).with_details(
+            serde_json::json!({
+                "provider": basis.facts.provider,
+                "scans": scan_ids,
+                "matches": match_ids,
+            }),
+        ),
+    )
+    .await?;
+    Ok(results)
+}
+
+/// Checks the basis, evaluates every item and records them: the whole
+/// request is refused (nothing recorded) if the basis does not allow it or
+/// any item is malformed.
+#[allow(clippy::too_many_arguments)]
+pub async fn scan(
+    store: &Store,
+    matcher: &Matcher,
+    actor: &Actor,
+    provider: &str,
+    basis_id: BasisId,
+    service: Option<&str>,
+    items: &[ScanItem<'_>],
+    now: Timestamp,
+    purpose: &str,
+) -> Result<Vec<ScanResult>> {
+    let basis = crate::basis::require_active(store, basis_id, provider, service, now).await?;
+    if items.is_empty() {
+        return Err(DetectionError::invalid("items", "nothing to scan"));
+    }
+    let mut evaluated = Vec::with_capacity(items.len());
+    for (i, item) in items.iter().enumerate() {
+        evaluated.push(evaluate(matcher, &basis, item).map_err(|e| match e {
+            DetectionError::Invalid { field, rule } => DetectionError::Invalid {
+                field: if items.len() == 1 {
+                    field
+                } else {
+                    format!("items[{i}].{field}")
+                },
+                rule,
+            },
+            other => other,
+        })?);
+    }
+    record(store, actor, &basis, &evaluated, now, purpose).await
+}

@@ -1,0 +1,201 @@
+//! Transparency figures a provider publishes, per calendar year, with no
+//! personal data: CSA proposal Art. 83(1) (due 31 January), TCO Regulation
+//! Art. 7(3) (due before 1 March) and the voluntary-detection annual report
+//! of Regulation (EU) 2021/1232 Art. 3(1)(g)(vii) (due 31 January).
+
+use chrono::{NaiveDate, TimeZone, Utc};
+use serde::{Deserialize, Serialize};
+use sqlx::Row;
+
+use bulwark_core::Timestamp;
+use bulwark_store::Store;
+
+use crate::error::{DetectionError, Result};
+
+/// One year's figures for one provider (or all, for an authority).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct Figures {
+    /// The calendar year.
+    pub year: i32,
+    /// The provider (absent: every provider).
+    pub provider: Option<String>,
+    /// Items scanned.
+    pub scans: i64,
+    /// Scans skipped as low quality (reported, not hidden: spec detection.md 6.5 item 1).
+    pub low_quality: i64,
+    /// Matches.
+    pub matches: i64,
+    /// Matches confirmed by review.
+    pub confirmed: i64,
+    /// Matches rejected by review (false positives; CSA Art. 83(1)(a), 2021/1232 Art. 3(1)(g)(vii)).
+    pub rejected: i64,
+    /// Matches awaiting review.
+    pub pending: i64,
+    /// rejected / (confirmed + rejected).
+    pub false_positive_share: Option<f64>,
+    /// Reports made.
+    pub reports: i64,
+    /// Removal orders received (TCO Art. 7(3)(c)).
+    pub removal_orders: i64,
+    /// ... executed.
+    pub removal_executed: i64,
+    /// ... executed within the deadline.
+    pub removal_in_time: i64,
+    /// ... not executed, with the provider's grounds (TCO Art. 3(7)-(8)).
+    pub removal_not_executed: i64,
+    /// Complaints received (TCO Art. 7(3)(d); CSA Art. 83(1)(c)).
+    pub complaints: i64,
+    /// ... decided.
+    pub complaints_decided: i64,
+    /// ... reversed (content reinstated, TCO Art. 7(3)(g)).
+    pub complaints_reversed: i64,
+    /// Where each figure is required.
+    pub articles: Vec<String>,
+}
+
+fn year_bounds(year: i32) -> Result<(i64, i64)> {
+    let start = NaiveDate::from_ymd_opt(year, 1, 1)
+        .and_then(|d| d.and_hms_opt(0, 0, 0))
+        .ok_or_else(|| DetectionError::invalid("year", "not a valid year"))?;
+    let end = NaiveDate::from_ymd_opt(year + 1, 1, 1)
+        .and_then(|d| d.and_hms_opt(0, 0, 0))
+        .ok_or_else(|| DetectionError::invalid("year", "not a valid year"))?;
+    Ok((
+        Timestamp::from_datetime(Utc.from_utc_datetime(&start)).unix_micros(),
+        Timestamp::from_datetime(Utc.from_utc_datetime(&end)).unix_micros(),
+    ))
+}
+
+async fn count(store: &Store, sql: &str, provider: &str, a: i64, b: i64) -> Result<i64> {
+    let r = sqlx::query(sql)
+        .bind(provider)
+        .bind(a)
+        .bind(b)
+        .fetch_one(store.pool())
+        .await?;
+    Ok(r.try_get::<i64, _>(0)?)
+}
+
+/// The figures of `year` for `provider` (every provider when `None`).
+pub async fn figures(store: &Store, provider: Option<&str>, year: i32) -> Result<Figures> {
+    if !(2000..=9998).contains(&year) {
+        return Err(DetectionError::invalid("year", "2000-9998"));
+    }
+    let (a, b) = year_bounds(year)?;
+    let p = provider.unwrap_or("");
+    let q = |table: &str, time: &str, extra: &str| {
+        format!(
+            "SELECT COUNT(*) FROM {table} WHERE ($1 = '' OR provider = $1) AND {time} >= $2 AND {time} < $3 {extra}"
+        )
+    };
+    let scans = count(store, &q("det_scans", "scanned_at", ""), p, a, b).await?;
+    let low_quality = count(
+        store,
+        &q("det_scans", "scanned_at", "AND outcome = 'low_quality'"),
+        p,
+        a,
+        b,
+    )
+    .await?;
+    let matches = count(store, &q("det_matches", "created_at", ""), p, a, b).await?;
+    let confirmed = count(
+        store,
+        &q("det_matches", "created_at", "AND state = 'confirmed'"),
+        p,
+        a,
+        b,
+    )
+    .await?;
+    let rejected = count(
+        store,
+        &q("det_matches", "created_at", "AND state = 'rejected'"),
+        p,
+        a,
+        b,
+    )
+    .await?;
+    let reports = count(store, &q("det_reports", "created_at", ""), p, a, b).await?;
+    let removal_orders = count(store, &q("det_removal_orders", "received_at", ""), p, a, b).await?;
+    let removal_executed = count(
+        store,
+        &q(
+            "det_removal_orders",
+            "received_at",
+            "AND executed_at IS NOT NULL",
+        ),
+        p,
+        a,
+        b,
+    )
+    .await?;
+    let removal_in_time = count(
+        store,
+        &q(
+            "det_removal_orders",
+            "received_at",
+            "AND executed_at IS NOT NULL AND executed_at <= due_at",
+        ),
+        p,
+        a,
+        b,
+    )
+    .await?;
+    let removal_not_executed = count(
+        store,
+        &q(
+            "det_removal_orders",
+            "received_at",
+            "AND state = 'impossible'",
+        ),
+        p,
+        a,
+        b,
+    )
+    .await?;
+    let complaints = count(store, &q("det_complaints", "received_at", ""), p, a, b).await?;
+    let complaints_decided = count(
+        store,
+        &q(
+            "det_complaints",
+            "received_at",
+            "AND decided_at IS NOT NULL",
+        ),
+        p,
+        a,
+        b,
+    )
+    .await?;
+    let complaints_reversed = count(
+        store,
+        &q("det_complaints", "received_at", "AND outcome = 'reversed'"),
+        p,
+        a,
+        b,
+    )
+    .await?;
+    Ok(Figures {
+        year,
+        provider: provider.map(str::to_string),
+        scans,
+        low_quality,
+        matches,
+        confirmed,
+        rejected,
+        pending: matches - confirmed - rejected,
+        false_positive_share: (confirmed + rejected > 0)
+            .then(|| rejected as f64 / (confirmed + rejected) as f64),
+        reports,
+        removal_orders,
+        removal_executed,
+        removal_in_time,
+        removal_not_executed,
+        complaints,
+        complaints_decided,
+        complaints_reversed,
+        articles: vec![
+            "CSA proposal Art. 83(1): by 31 January of the following year".into(),
+            "TCO Regulation Art. 7(2)-(3): before 1 March of the following year".into(),
+            "Regulation (EU) 2021/1232 Art. 3(1)(g)(vii): annual report by 31 January".into(),
+        ],
+    })
+}

@@ -1,0 +1,869 @@
+//! The detection pillar end to end on real databases (SQLite file, and
+//! PostgreSQL when the suite has one): list signatures and version chains,
+//! legal bases, scanning, review, reports, removal orders, complaints,
+//! retention and transparency. Each legal rule's test names its article.
+
+use chrono::{Months, TimeDelta};
+
+use bulwark_core::{Country, Timestamp};
+use bulwark_detection::basis::{self, MatchPolicy, NewBasis, OrderFacts};
+use bulwark_detection::complaints::{self, ComplaintDecision, NewComplaint};
+use bulwark_detection::lists::{self, IndicatorEntry, ListPayload, sign_list};
+use bulwark_detection::removal::{self, NewRemovalOrder, OrderedItem, RemovalAction};
+use bulwark_detection::review::{self, ReviewDecision};
+use bulwark_detection::scan::{self, Outcome, ScanInput, ScanItem};
+use bulwark_detection::signing::KeyPair;
+use bulwark_detection::vocab::*;
+use bulwark_detection::{DetectionError, Matcher, demo, reports, retention, transparency};
+use bulwark_store::testing::{TestDb, all};
+use bulwark_store::{Actor, Store};
+
+fn actor() -> Actor {
+    Actor {
+        id: "token:test".into(),
+        organisation: demo::DEMO_PROVIDER.into(),
+    }
+}
+
+fn t(s: &str) -> Timestamp {
+    Timestamp::from_datetime(chrono::DateTime::parse_from_rfc3339(s).unwrap().to_utc())
+}
+
+/// A time inside Regulation (EU) 2026/1881's window.
+fn now() -> Timestamp {
+    t("2026-11-28T12:00:00Z")
+}
+
+async fn dbs() -> Vec<TestDb> {
+    let v = all().await;
+    for db in &v {
+        bulwark_detection::migrate(&db.store).await.unwrap();
+    }
+    v
+}
+
+async fn seeded(store: &Store) -> (Matcher, demo::DemoDetection) {
+    let d = demo::seed(store, &actor(), now()).await.unwrap();
+    (Matcher::load(store).await.unwrap(), d)
+}
+
+fn png(i: usize) -> Vec<u8> {
+    demo::stand_in_png(i).unwrap()
+}
+
+fn image_item(bytes: &[u8]) -> ScanItem<'_> {
+    ScanItem {
+        content_ref: Some("upload-1".into()),
+        input: ScanInput::Image(bytes),
+    }
+}
+
+async fn scan_one(
+    store: &Store,
+    m: &Matcher,
+    basis: basis::BasisId,
+    bytes: &[u8],
+    at: Timestamp,
+) -> Result<scan::ScanResult, DetectionError> {
+    scan::scan(
+        store,
+        m,
+        &actor(),
+        demo::DEMO_PROVIDER,
+        basis,
+        None,
+        &[image_item(bytes)],
+        at,
+        "test",
+    )
+    .await
+    .map(|mut v| v.remove(0))
+}
+
+#[tokio::test]
+async fn demo_images_have_usable_quality_and_match_themselves() {
+    for i in 0..demo::DEMO_IMAGES {
+        let img = demo::stand_in_image(i);
+        let out = bulwark_pdq::hash_rgb8(256, 256, img.as_raw()).unwrap();
+        assert!(
+            out.quality >= 50,
+            "stand-in {i} has quality {}",
+            out.quality
+        );
+    }
+    for db in dbs().await {
+        let (m, d) = seeded(&db.store).await;
+        assert_eq!(m.len(), demo::DEMO_IMAGES, "{}", db.label);
+        let r = scan_one(&db.store, &m, d.basis.id, &png(3), now())
+            .await
+            .unwrap();
+        assert_eq!(r.outcome, Outcome::Matched, "{}", db.label);
+        assert!(r.matches.iter().any(|x| x.indicator_id == "demo-03"));
+        // A mirrored copy matches through the dihedral variants.
+        let flipped = image::imageops::flip_horizontal(&demo::stand_in_image(5));
+        let mut buf = std::io::Cursor::new(Vec::new());
+        flipped.write_to(&mut buf, image::ImageFormat::Png).unwrap();
+        let r = scan_one(&db.store, &m, d.basis.id, buf.get_ref(), now())
+            .await
+            .unwrap();
+        let hit = r
+            .matches
+            .iter()
+            .find(|x| x.indicator_id == "demo-05")
+            .unwrap();
+        assert_ne!(hit.variant, "orig");
+        // An unrelated image does not match.
+        let other = image::RgbImage::from_fn(200, 200, |x, y| {
+            image::Rgb([(x * y % 251) as u8, (x ^ y) as u8, 90])
+        });
+        let mut buf = std::io::Cursor::new(Vec::new());
+        other.write_to(&mut buf, image::ImageFormat::Png).unwrap();
+        let r = scan_one(&db.store, &m, d.basis.id, buf.get_ref(), now())
+            .await
+            .unwrap();
+        assert_eq!(r.outcome, Outcome::NoMatch);
+    }
+}
+
+#[tokio::test]
+async fn no_scan_without_a_basis_and_none_after_expiry() {
+    // Spec detection.md 8.5 item 1: no scan without an active basis; expiry
+    // stops scanning by itself.
+    for db in dbs().await {
+        let (m, d) = seeded(&db.store).await;
+        let unknown = basis::BasisId::new();
+        let e = scan_one(&db.store, &m, unknown, &png(1), now())
+            .await
+            .unwrap_err();
+        assert!(matches!(e, DetectionError::Refused(_)), "{e}");
+        let after = d.basis.facts.valid_until.plus(TimeDelta::seconds(1));
+        let e = scan_one(&db.store, &m, d.basis.id, &png(1), after)
+            .await
+            .unwrap_err();
+        assert!(e.to_string().contains("expired"), "{e}");
+        let before = d.basis.facts.valid_from.plus(TimeDelta::seconds(-1));
+        let e = scan_one(&db.store, &m, d.basis.id, &png(1), before)
+            .await
+            .unwrap_err();
+        assert!(matches!(e, DetectionError::Refused(_)));
+        // Another provider cannot scan under the demo provider's basis.
+        let e = scan::scan(
+            &db.store,
+            &m,
+            &actor(),
+            "other-provider",
+            d.basis.id,
+            None,
+            &[image_item(&png(1))],
+            now(),
+            "t",
+        )
+        .await
+        .unwrap_err();
+        assert!(matches!(e, DetectionError::Refused(_)));
+        // A suspended basis refuses.
+        basis::set_status(
+            &db.store,
+            &actor(),
+            d.basis.id,
+            BasisStatus::Suspended,
+            None,
+            now(),
+            "t",
+        )
+        .await
+        .unwrap();
+        let e = scan_one(&db.store, &m, d.basis.id, &png(1), now())
+            .await
+            .unwrap_err();
+        assert!(e.to_string().contains("suspended"), "{e}");
+        // Nothing was recorded by any refused scan.
+        let f = transparency::figures(&db.store, None, 2026).await.unwrap();
+        assert_eq!(f.scans, 0, "{}", db.label);
+    }
+}
+
+fn order(
+    received: Timestamp,
+    from: Timestamp,
+    until: Timestamp,
+    types: Vec<ContentType>,
+) -> NewBasis {
+    NewBasis {
+        kind: BasisKind::Order,
+        provider: "p".into(),
+        service: "s".into(),
+        content_types: types,
+        lists: vec![],
+        policy: MatchPolicy::default(),
+        valid_from: from,
+        valid_until: until,
+        order: Some(OrderFacts {
+            reference: "DO-1".into(),
+            issuing_authority: "court".into(),
+            coordinating_authority: "CA".into(),
+            member_state: Country::Germany,
+            received_at: received,
+            statement_of_reasons: "significant risk".into(),
+            interpersonal: false,
+        }),
+        voluntary: None,
+    }
+}
+
+fn months(ts: Timestamp, m: u32) -> Timestamp {
+    Timestamp::from_datetime(ts.as_datetime().checked_add_months(Months::new(m)).unwrap())
+}
+
+#[test]
+fn csa_art_7_9_order_periods() {
+    let r = now();
+    let ok = order(r, months(r, 3), months(r, 27), vec![ContentType::Known]);
+    basis::validate(&ok).unwrap();
+    // Start earlier than 3 months after receipt.
+    let e = basis::validate(&order(
+        r,
+        months(r, 2),
+        months(r, 20),
+        vec![ContentType::Known],
+    ))
+    .unwrap_err();
+    assert!(
+        e.to_string().contains("Art. 7(9)") && e.to_string().contains("valid_from"),
+        "{e}"
+    );
+    // Start later than 12 months after receipt.
+    assert!(
+        basis::validate(&order(
+            r,
+            months(r, 13),
+            months(r, 20),
+            vec![ContentType::Known]
+        ))
+        .is_err()
+    );
+    // Longer than 24 months.
+    let e = basis::validate(&order(
+        r,
+        months(r, 3),
+        months(r, 28),
+        vec![ContentType::Known],
+    ))
+    .unwrap_err();
+    assert!(e.to_string().contains("24 months"), "{e}");
+    // Solicitation: at most 12 months and only interpersonal communications (Art. 7(7)).
+    let e = basis::validate(&order(
+        r,
+        months(r, 3),
+        months(r, 16),
+        vec![ContentType::Solicitation],
+    ))
+    .unwrap_err();
+    assert!(e.to_string().contains("12 months"), "{e}");
+    let e = basis::validate(&order(
+        r,
+        months(r, 3),
+        months(r, 14),
+        vec![ContentType::Solicitation],
+    ))
+    .unwrap_err();
+    assert!(e.to_string().contains("Art. 7(7)"), "{e}");
+}
+
+#[test]
+fn voluntary_basis_must_lie_within_its_instrument() {
+    // Regulation (EU) 2021/1232 applied until 3 August 2024: a basis under
+    // it cannot reach into 2026.
+    let mut b = basis::demo_voluntary("p", "s", now(), 30).unwrap();
+    assert_eq!(
+        b.voluntary.as_ref().unwrap().instrument,
+        Instrument::R2026_1881
+    );
+    b.voluntary.as_mut().unwrap().instrument = Instrument::R2021_1232;
+    let e = basis::validate(&b).unwrap_err();
+    assert!(e.to_string().contains("2021/1232"), "{e}");
+    // In the gap of 4 April - 30 July 2026 no instrument applies.
+    assert!(basis::demo_voluntary("p", "s", t("2026-05-01T00:00:00Z"), 30).is_none());
+}
+
+fn payload(
+    version: u64,
+    prev: Option<String>,
+    add: Vec<IndicatorEntry>,
+    remove: Vec<String>,
+) -> ListPayload {
+    ListPayload {
+        list_id: "L".into(),
+        issuer: "EU Centre (test)".into(),
+        category: Category::Csam,
+        source: "CSA Art. 44(1)(a)".into(),
+        version,
+        previous_digest: prev,
+        issued_at: now(),
+        add,
+        remove,
+    }
+}
+
+fn entry(id: &str, hex: &str) -> IndicatorEntry {
+    IndicatorEntry {
+        id: id.into(),
+        pdq: Some(hex.into()),
+        md5: None,
+        sha256: None,
+        quality: Some(90),
+    }
+}
+
+#[tokio::test]
+async fn list_import_checks_signature_and_version_chain() {
+    let key = KeyPair::generate("EU Centre (test)");
+    let h1 = "f8f8f0cee0f4a84f06370a22038f63f0b36e2ed596621e1d33e6b39c4e9c9b22";
+    let h2 = "0000000000000000000000000000000000000000000000000000000000000001";
+    for db in dbs().await {
+        let s = &db.store;
+        let m = Matcher::load(s).await.unwrap();
+        let v1 = sign_list(&key, &payload(1, None, vec![entry("a", h1)], vec![])).unwrap();
+        // Untrusted key: refused.
+        let e = lists::import(s, &actor(), &v1, now(), "t")
+            .await
+            .unwrap_err();
+        assert!(e.to_string().contains("not a trusted issuer key"), "{e}");
+        lists::trust_key(s, &actor(), &key.public(), now(), "t")
+            .await
+            .unwrap();
+        // Tampered payload: refused.
+        let mut bad = v1.clone();
+        bad.payload = bad.payload.replace(h1, h2);
+        let e = lists::import(s, &actor(), &bad, now(), "t")
+            .await
+            .unwrap_err();
+        assert!(e.to_string().contains("signature does not verify"), "{e}");
+        // Version 2 before version 1: refused.
+        let d1 = lists::digest_of(&v1);
+        let v2 = sign_list(
+            &key,
+            &payload(2, Some(d1.clone()), vec![entry("b", h2)], vec!["a".into()]),
+        )
+        .unwrap();
+        let e = lists::import(s, &actor(), &v2, now(), "t")
+            .await
+            .unwrap_err();
+        assert!(e.to_string().contains("version 1 must come first"), "{e}");
+        let c1 = lists::import(s, &actor(), &v1, now(), "t").await.unwrap();
+        m.apply_list_change(s, &c1).await.unwrap();
+        assert_eq!(m.len(), 1);
+        // Replay of version 1: refused.
+        let e = lists::import(s, &actor(), &v1, now(), "t")
+            .await
+            .unwrap_err();
+        assert!(e.to_string().contains("replayed"), "{e}");
+        // Version 3 skipping 2: refused.
+        let v3 = sign_list(&key, &payload(3, Some(d1.clone()), vec![], vec![])).unwrap();
+        let e = lists::import(s, &actor(), &v3, now(), "t")
+            .await
+            .unwrap_err();
+        assert!(e.to_string().contains("out of order"), "{e}");
+        // Version 2 naming a wrong previous digest: refused.
+        let wrong = sign_list(&key, &payload(2, Some("00".repeat(32)), vec![], vec![])).unwrap();
+        let e = lists::import(s, &actor(), &wrong, now(), "t")
+            .await
+            .unwrap_err();
+        assert!(e.to_string().contains("chain broken"), "{e}");
+        // The right version 2 applies as a diff to the live matcher.
+        let c2 = lists::import(s, &actor(), &v2, now(), "t").await.unwrap();
+        m.apply_list_change(s, &c2).await.unwrap();
+        assert_eq!(m.len(), 1);
+        let q = |hex: &str| {
+            m.query_pdq(
+                &[("orig", bulwark_hamming::Hash256::from_hex(hex).unwrap())],
+                0,
+            )
+        };
+        assert!(q(h1).is_empty(), "removed indicator still matches");
+        assert_eq!(q(h2).len(), 1);
+        // A reloaded matcher agrees with the live one.
+        let reloaded = Matcher::load(s).await.unwrap();
+        assert_eq!(reloaded.len(), 1);
+        assert_eq!(reloaded.list_version("L"), Some(2));
+        // Nothing half-written by the refusals: two versions recorded.
+        let l = lists::list(s).await.unwrap();
+        assert_eq!(l[0].version, 2, "{}", db.label);
+        assert_eq!((l[0].active, l[0].inactive), (1, 1));
+    }
+}
+
+#[tokio::test]
+async fn disabled_and_negative_listed_never_match() {
+    for db in dbs().await {
+        let s = &db.store;
+        let (m, d) = seeded(s).await;
+        // Disable the indicator of image 2: its exact copy no longer matches.
+        let r = scan_one(s, &m, d.basis.id, &png(2), now()).await.unwrap();
+        let seq = review::get(s, r.matches[0].match_id, None)
+            .await
+            .unwrap()
+            .indicator
+            .seq;
+        lists::set_status(
+            s,
+            &actor(),
+            seq,
+            IndicatorStatus::Disabled,
+            "too many false positives",
+            now(),
+            "t",
+        )
+        .await
+        .unwrap();
+        m.set_inactive(seq);
+        let r = scan_one(s, &m, d.basis.id, &png(2), now()).await.unwrap();
+        assert_eq!(r.outcome, Outcome::NoMatch, "{}", db.label);
+        assert!(
+            Matcher::load(s)
+                .await
+                .unwrap()
+                .query_pdq(
+                    &[("orig", bulwark_hamming::Hash256::from_hex(&r.hash).unwrap())],
+                    31
+                )
+                .is_empty()
+        );
+        // Quarantine too.
+        let r = scan_one(s, &m, d.basis.id, &png(4), now()).await.unwrap();
+        let seq4 = review::get(s, r.matches[0].match_id, None)
+            .await
+            .unwrap()
+            .indicator
+            .seq;
+        lists::set_status(
+            s,
+            &actor(),
+            seq4,
+            IndicatorStatus::Quarantined,
+            "flood",
+            now(),
+            "t",
+        )
+        .await
+        .unwrap();
+        m.set_inactive(seq4);
+        assert_eq!(
+            scan_one(s, &m, d.basis.id, &png(4), now())
+                .await
+                .unwrap()
+                .outcome,
+            Outcome::NoMatch
+        );
+        // Reject a match of image 6: the same content is negative-listed afterwards.
+        let r = scan_one(s, &m, d.basis.id, &png(6), now()).await.unwrap();
+        let dec = ReviewDecision {
+            decision: Decision::Reject,
+            reason: "benign lookalike".into(),
+            negative_radius: None,
+        };
+        review::decide(
+            s,
+            &m,
+            &actor(),
+            r.matches[0].match_id,
+            &dec,
+            None,
+            now(),
+            "t",
+        )
+        .await
+        .unwrap();
+        let again = scan_one(s, &m, d.basis.id, &png(6), now()).await.unwrap();
+        assert_eq!(again.outcome, Outcome::NegativeListed);
+        assert!(again.matches.is_empty());
+        let reloaded = Matcher::load(s).await.unwrap();
+        assert!(reloaded.is_negative(
+            demo::DEMO_PROVIDER,
+            &bulwark_hamming::Hash256::from_hex(&r.hash).unwrap()
+        ));
+        // The rejection counts as a false positive of its list.
+        let rates = review::error_rates(s, None).await.unwrap();
+        let list = rates.iter().find(|x| x.scope == "list").unwrap();
+        assert_eq!(list.rejected, 1);
+    }
+}
+
+#[tokio::test]
+async fn only_a_confirmed_match_is_reported_and_the_report_verifies() {
+    // Regulation (EU) 2021/1232 Art. 3(1)(g)(iv): human confirmation before
+    // a report; CSA proposal Art. 13(1)(b): signed by the provider.
+    for db in dbs().await {
+        let s = &db.store;
+        let (m, d) = seeded(s).await;
+        let r = scan_one(s, &m, d.basis.id, &png(7), now()).await.unwrap();
+        let id = r.matches[0].match_id;
+        let input = reports::NewReport {
+            match_id: id,
+            provider_contact: "trust@demo.example".into(),
+            urgent: false,
+            service_type: "hosting".into(),
+            service_url: None,
+            location: reports::UploadLocation {
+                ip: Some("192.0.2.7".into()),
+                port: Some(51234),
+                at: Some(now()),
+                time_zone: Some("Europe/Brussels".into()),
+            },
+            user: Default::default(),
+            third_country: None,
+            removed: true,
+            user_decision: None,
+            other: None,
+            recipient: None,
+            marking: None,
+        };
+        let e = reports::create(s, &actor(), input.clone(), None, now(), "t")
+            .await
+            .unwrap_err();
+        assert!(
+            e.to_string().contains("confirmed by a human reviewer"),
+            "{e}"
+        );
+        // Annex III section 2 point 5: the port goes with the IP address.
+        let mut no_port = input.clone();
+        no_port.location.port = None;
+        assert!(
+            reports::create(s, &actor(), no_port, None, now(), "t")
+                .await
+                .unwrap_err()
+                .to_string()
+                .contains("location.port")
+        );
+        let dec = ReviewDecision {
+            decision: Decision::Confirm,
+            reason: "matches the indicator".into(),
+            negative_radius: None,
+        };
+        review::decide(s, &m, &actor(), id, &dec, None, now(), "t")
+            .await
+            .unwrap();
+        // Decided once.
+        assert!(matches!(
+            review::decide(s, &m, &actor(), id, &dec, None, now(), "t").await,
+            Err(DetectionError::Conflict(_))
+        ));
+        let rep = reports::create(s, &actor(), input.clone(), None, now(), "t")
+            .await
+            .unwrap();
+        rep.public_key.verify(&rep.signed).unwrap();
+        let body: serde_json::Value = serde_json::from_str(&rep.signed.payload).unwrap();
+        assert_eq!(body["section_2_report"]["type"], "known");
+        assert_eq!(body["section_2_report"]["location"]["port"], 51234);
+        assert_eq!(body["marking"]["tlp"], "TLP:RED");
+        assert_eq!(reports::list(s, None).await.unwrap().len(), 1);
+        // Twice: refused.
+        assert!(
+            reports::create(s, &actor(), input, None, now(), "t")
+                .await
+                .is_err()
+        );
+    }
+}
+
+fn tco_order(received: Timestamp) -> NewRemovalOrder {
+    NewRemovalOrder {
+        regime: RemovalRegime::Tco,
+        reference: "TCO-DE-1".into(),
+        authority: "BKA".into(),
+        member_state: Country::Germany,
+        provider: demo::DEMO_PROVIDER.into(),
+        items: vec![OrderedItem {
+            url: "https://demo.example/p/1".into(),
+            content_ref: None,
+        }],
+        reasons: "Art. 2(7)(a) incitement".into(),
+        received_at: Some(received),
+        cross_border: false,
+    }
+}
+
+#[tokio::test]
+async fn tco_art_3_3_one_hour_clock_and_art_6_preservation() {
+    for db in dbs().await {
+        let s = &db.store;
+        let received = now();
+        let o = removal::receive(s, &actor(), tco_order(received), now(), "t")
+            .await
+            .unwrap();
+        assert_eq!(o.due_at, received.plus(TimeDelta::hours(1)));
+        assert!(o.deadline_article.contains("Art. 3(3)"));
+        let later = |m: i64| received.plus(TimeDelta::minutes(m));
+        assert!(
+            !removal::get(s, o.id, None, later(59))
+                .await
+                .unwrap()
+                .overdue
+        );
+        assert!(
+            removal::get(s, o.id, None, later(61))
+                .await
+                .unwrap()
+                .overdue
+        );
+        // Art. 3(7): an obstacle stops the clock; clarification restarts the hour.
+        let o2 = removal::receive(s, &actor(), tco_order(received), now(), "t")
+            .await
+            .unwrap();
+        let v = removal::act(
+            s,
+            &actor(),
+            o2.id,
+            RemovalAction::Impossible {
+                reason: "URL does not exist".into(),
+            },
+            None,
+            later(30),
+            "t",
+        )
+        .await
+        .unwrap();
+        assert!(!v.overdue);
+        let v = removal::act(
+            s,
+            &actor(),
+            o2.id,
+            RemovalAction::Clarified {
+                at: Some(later(120)),
+            },
+            None,
+            later(130),
+            "t",
+        )
+        .await
+        .unwrap();
+        assert_eq!(v.due_at, later(180));
+        // Executed within the hour; preserved for six months, then purged.
+        let v = removal::act(
+            s,
+            &actor(),
+            o.id,
+            RemovalAction::Execute {
+                at: Some(later(40)),
+            },
+            None,
+            later(45),
+            "t",
+        )
+        .await
+        .unwrap();
+        assert_eq!(v.in_time, Some(true));
+        let retain = v.retain_until.unwrap();
+        assert_eq!(
+            retain.as_datetime(),
+            later(40)
+                .as_datetime()
+                .checked_add_months(Months::new(6))
+                .unwrap()
+        );
+        let p = retention::purge(s, &Actor::system(), retain.plus(TimeDelta::seconds(-1)))
+            .await
+            .unwrap();
+        assert_eq!(p.removal_orders, 0);
+        let p = retention::purge(s, &Actor::system(), retain).await.unwrap();
+        assert_eq!(p.removal_orders, 1, "{}", db.label);
+        let v = removal::get(s, o.id, None, retain).await.unwrap();
+        assert!(v.order.items.is_empty() && v.purged_at.is_some());
+        // The purge is in the audit chain.
+        let recent = bulwark_store::audit::recent(s, 5).await.unwrap();
+        assert!(recent.iter().any(|r| r.action == "detection.purge"));
+        // Transparency (TCO Art. 7(3)(c)): 2 orders, 1 executed in time.
+        let f = transparency::figures(s, Some(demo::DEMO_PROVIDER), 2026)
+            .await
+            .unwrap();
+        assert_eq!(
+            (f.removal_orders, f.removal_executed, f.removal_in_time),
+            (2, 1, 1)
+        );
+    }
+}
+
+#[tokio::test]
+async fn csa_art_22_reports_are_purged_after_twelve_months() {
+    for db in dbs().await {
+        let s = &db.store;
+        let (m, d) = seeded(s).await;
+        let r = scan_one(s, &m, d.basis.id, &png(8), now()).await.unwrap();
+        let id = r.matches[0].match_id;
+        let dec = ReviewDecision {
+            decision: Decision::Confirm,
+            reason: "ok".into(),
+            negative_radius: None,
+        };
+        review::decide(s, &m, &actor(), id, &dec, None, now(), "t")
+            .await
+            .unwrap();
+        let input = reports::NewReport {
+            match_id: id,
+            provider_contact: "c".into(),
+            urgent: true,
+            service_type: "interpersonal".into(),
+            service_url: None,
+            location: Default::default(),
+            user: Default::default(),
+            third_country: None,
+            removed: false,
+            user_decision: None,
+            other: None,
+            recipient: None,
+            marking: None,
+        };
+        let rep = reports::create(s, &actor(), input, None, now(), "t")
+            .await
+            .unwrap();
+        assert_eq!(rep.retain_until, months(now(), 12));
+        assert_eq!(
+            retention::purge(s, &Actor::system(), months(now(), 11))
+                .await
+                .unwrap()
+                .reports,
+            0
+        );
+        assert_eq!(
+            retention::purge(s, &Actor::system(), months(now(), 12))
+                .await
+                .unwrap()
+                .reports,
+            1
+        );
+        assert!(reports::list(s, None).await.unwrap().is_empty());
+    }
+}
+
+#[tokio::test]
+async fn tco_art_10_complaint_decided_within_two_weeks() {
+    for db in dbs().await {
+        let s = &db.store;
+        let c = complaints::file(
+            s,
+            &actor(),
+            demo::DEMO_PROVIDER,
+            NewComplaint {
+                regime: RemovalRegime::Tco,
+                subject: ComplaintSubject::Removal,
+                object_ref: "removal:x".into(),
+                complainant: "user-7f3a".into(),
+                received_at: Some(now()),
+            },
+            now(),
+            "t",
+        )
+        .await
+        .unwrap();
+        assert_eq!(c.due_at, Some(now().plus(TimeDelta::days(14))));
+        let late = complaints::get(s, c.id, None, now().plus(TimeDelta::days(15)))
+            .await
+            .unwrap();
+        assert!(late.overdue);
+        let d = complaints::decide(
+            s,
+            &actor(),
+            c.id,
+            ComplaintDecision {
+                outcome: ComplaintOutcome::Reversed,
+                reasons: "not terrorist content".into(),
+            },
+            None,
+            now().plus(TimeDelta::days(3)),
+            "t",
+        )
+        .await
+        .unwrap();
+        assert!(!d.overdue);
+        let f = transparency::figures(s, None, 2026).await.unwrap();
+        assert_eq!((f.complaints, f.complaints_reversed), (1, 1));
+        // A complainant is a pseudonym, never an address.
+        let e = complaints::file(
+            s,
+            &actor(),
+            "p",
+            NewComplaint {
+                regime: RemovalRegime::Csa,
+                subject: ComplaintSubject::Detection,
+                object_ref: "m".into(),
+                complainant: "someone@example.org".into(),
+                received_at: None,
+            },
+            now(),
+            "t",
+        )
+        .await
+        .unwrap_err();
+        assert!(e.to_string().contains("complainant"));
+    }
+}
+
+#[tokio::test]
+async fn content_is_never_persisted() {
+    // CSA proposal Art. 10(3)(b); 2021/1232 Art. 3(1)(a): only hashes and
+    // metadata are kept. Scan a PNG carrying a unique marker in a text
+    // chunk, then search every database file for it.
+    let db = bulwark_store::testing::sqlite().await;
+    bulwark_detection::migrate(&db.store).await.unwrap();
+    let (m, d) = seeded(&db.store).await;
+    let marker = format!("BULWARK-CONTENT-MARKER-{}", uuid_hex());
+    let mut bytes = png(9);
+    // Insert a tEXt chunk after the IHDR chunk (8-byte signature + 25-byte IHDR).
+    let data = format!("Comment\0{marker}");
+    let mut chunk = (data.len() as u32).to_be_bytes().to_vec();
+    let mut body = b"tEXt".to_vec();
+    body.extend_from_slice(data.as_bytes());
+    chunk.extend_from_slice(&body);
+    chunk.extend_from_slice(&crc32(&body).to_be_bytes());
+    bytes.splice(33..33, chunk);
+    assert!(find(&bytes, marker.as_bytes()));
+    let r = scan_one(&db.store, &m, d.basis.id, &bytes, now())
+        .await
+        .unwrap();
+    assert_eq!(r.outcome, Outcome::Matched);
+    let dir = std::path::Path::new(&db.location)
+        .parent()
+        .unwrap()
+        .to_path_buf();
+    db.store.close().await;
+    for entry in std::fs::read_dir(&dir).unwrap() {
+        let p = entry.unwrap().path();
+        let content = std::fs::read(&p).unwrap();
+        assert!(
+            !find(&content, marker.as_bytes()),
+            "marker found in {}",
+            p.display()
+        );
+    }
+}
+
+fn uuid_hex() -> String {
+    format!("{:032x}", rand_u128())
+}
+
+fn rand_u128() -> u128 {
+    let t = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_nanos();
+    t ^ (std::process::id() as u128) << 64
+}
+
+fn find(hay: &[u8], needle: &[u8]) -> bool {
+    hay.windows(needle.len()).any(|w| w == needle)
+}
+
+fn crc32(data: &[u8]) -> u32 {
+    let mut c = 0xFFFF_FFFFu32;
+    for &b in data {
+        c ^= u32::from(b);
+        for _ in 0..8 {
+            c = if c & 1 != 0 {
+                (c >> 1) ^ 0xEDB8_8320
+            } else {
+                c >> 1
+            };
+        }
+    }
+    !c
+}
