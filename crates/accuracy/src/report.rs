@@ -1,0 +1,349 @@
+//! Markdown tables and CSV files of an [`AccuracyReport`].
+
+use std::fmt::Write as _;
+
+use crate::{AccuracyReport, Counts, Tally};
+
+fn pct(x: f64) -> String {
+    format!("{:.1}%", 100.0 * x)
+}
+
+/// A false-positive rate as `rate (k/n)`; exactly `0 (0/n)` when nothing matched.
+fn fpr(k: usize, n: usize) -> String {
+    if n == 0 {
+        "n/a".into()
+    } else if k == 0 {
+        format!("0 (0/{n})")
+    } else {
+        format!("{:.3}% ({k}/{n})", 100.0 * k as f64 / n as f64)
+    }
+}
+
+fn dist(v: Option<u32>) -> String {
+    v.map_or("-".into(), |d| d.to_string())
+}
+
+/// All transformations pooled into one tally (for the "all" rows).
+pub fn pooled_all(report: &AccuracyReport) -> Tally {
+    let mut all = Tally {
+        name: "all".into(),
+        family: "all".into(),
+        description: "every transformation".into(),
+        pairs: 0,
+        pairs_gated: 0,
+        cross_pairs: 0,
+        cross_pairs_gated: 0,
+        failed: 0,
+        distances_plain: Vec::new(),
+        distances_dihedral: Vec::new(),
+        min_cross_distance: None,
+        by_threshold: report
+            .settings
+            .thresholds
+            .iter()
+            .map(|&threshold| Counts {
+                threshold,
+                ..Counts::default()
+            })
+            .collect(),
+    };
+    for t in &report.families {
+        all.pairs += t.pairs;
+        all.pairs_gated += t.pairs_gated;
+        all.cross_pairs += t.cross_pairs;
+        all.cross_pairs_gated += t.cross_pairs_gated;
+        all.failed += t.failed;
+        all.distances_plain.extend(&t.distances_plain);
+        all.distances_dihedral.extend(&t.distances_dihedral);
+        all.min_cross_distance = match (all.min_cross_distance, t.min_cross_distance) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        };
+        for (p, c) in all.by_threshold.iter_mut().zip(&t.by_threshold) {
+            p.add(c);
+        }
+    }
+    all
+}
+
+fn summary_row(out: &mut String, t: &Tally, threshold: u32) {
+    let Some(c) = t.at(threshold) else {
+        return;
+    };
+    let _ = writeln!(
+        out,
+        "| {} | {} | {} / {} | {} / {} | {} | {} | {} | {} | {} | {} |",
+        t.name,
+        t.pairs,
+        dist(t.median_distance(false)),
+        dist(t.max_distance(false)),
+        dist(t.median_distance(true)),
+        dist(t.max_distance(true)),
+        pct(c.detection_rate(t, false)),
+        pct(c.detection_rate(t, true)),
+        pct(c.detection_rate_gated(t, true)),
+        fpr(c.false_plain, t.cross_pairs),
+        fpr(c.false_dihedral, t.cross_pairs),
+        fpr(c.false_dihedral_gated, t.cross_pairs_gated),
+    );
+}
+
+const SUMMARY_HEADER: &str = "| copies | distance to own original, plain: median / max | best of 8: median / max | detected, plain | detected, best of 8 | detected, best of 8, quality gate | FPR, plain | FPR, best of 8 | FPR, best of 8, quality gate |\n|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|";
+
+/// The Markdown results section: summary per family and per transformation at the
+/// highlighted threshold, a threshold sweep, the quality gate's effect and the originals.
+pub fn markdown(report: &AccuracyReport) -> String {
+    let s = &report.settings;
+    let hl = s.highlight;
+    let mut out = String::new();
+    let all = pooled_all(report);
+
+    let _ = writeln!(
+        out,
+        "### Per family at threshold {hl} (distance <= {hl}, quality gate >= {})\n",
+        s.min_quality
+    );
+    let _ = writeln!(out, "| family {SUMMARY_HEADER}");
+    for f in &report.families {
+        summary_row(&mut out, f, hl);
+    }
+    summary_row(&mut out, &all, hl);
+
+    let _ = writeln!(out, "\n### Per transformation at threshold {hl}\n");
+    let _ = writeln!(out, "| transformation {SUMMARY_HEADER}");
+    for t in &report.transforms {
+        summary_row(&mut out, t, hl);
+    }
+
+    let _ = writeln!(
+        out,
+        "\n### Detection rate (best of 8 dihedral hashes) by threshold\n"
+    );
+    let mut header = String::from("| family |");
+    let mut rule = String::from("|---|");
+    for &t in &s.thresholds {
+        if t == hl {
+            let _ = write!(header, " **{t}** |");
+        } else {
+            let _ = write!(header, " {t} |");
+        }
+        rule.push_str("---:|");
+    }
+    let _ = writeln!(out, "{header}\n{rule}");
+    for f in report.families.iter().chain(std::iter::once(&all)) {
+        let _ = write!(out, "| {} |", f.name);
+        for c in &f.by_threshold {
+            let _ = write!(out, " {} |", pct(c.detection_rate(f, true)));
+        }
+        out.push('\n');
+    }
+
+    let _ = writeln!(
+        out,
+        "\n### False positives by threshold (all transformations and originals pooled)\n"
+    );
+    let _ = writeln!(
+        out,
+        "{} comparisons of a copy with a different original ({} where both hashes pass the quality gate).\n",
+        all.cross_pairs, all.cross_pairs_gated
+    );
+    let _ = writeln!(
+        out,
+        "| threshold | false matches, plain | FPR, plain | false matches, best of 8 | FPR, best of 8 | FPR, best of 8, quality gate |\n|---:|---:|---:|---:|---:|---:|"
+    );
+    for c in &all.by_threshold {
+        let t = if c.threshold == hl {
+            format!("**{}**", c.threshold)
+        } else {
+            c.threshold.to_string()
+        };
+        let _ = writeln!(
+            out,
+            "| {t} | {} | {} | {} | {} | {} |",
+            c.false_plain,
+            fpr(c.false_plain, all.cross_pairs),
+            c.false_dihedral,
+            fpr(c.false_dihedral, all.cross_pairs),
+            fpr(c.false_dihedral_gated, all.cross_pairs_gated),
+        );
+    }
+
+    let _ = writeln!(out, "\n### False positives by family at threshold {hl}\n");
+    let _ = writeln!(
+        out,
+        "| family | closest different original (best of 8) | FPR, plain | FPR, best of 8 | FPR, best of 8, quality gate |\n|---|---:|---:|---:|---:|"
+    );
+    for f in &report.families {
+        if let Some(c) = f.at(hl) {
+            let _ = writeln!(
+                out,
+                "| {} | {} | {} | {} | {} |",
+                f.name,
+                f.min_cross_distance.map_or(
+                    format!("> {}", s.thresholds.last().copied().unwrap_or(0)),
+                    |d| d.to_string()
+                ),
+                fpr(c.false_plain, f.cross_pairs),
+                fpr(c.false_dihedral, f.cross_pairs),
+                fpr(c.false_dihedral_gated, f.cross_pairs_gated),
+            );
+        }
+    }
+
+    let low: Vec<&str> = report
+        .originals
+        .iter()
+        .filter(|o| o.quality < s.min_quality)
+        .map(|o| o.name.as_str())
+        .collect();
+    let _ = writeln!(out, "\n### Quality gate (quality >= {})\n", s.min_quality);
+    let _ = writeln!(
+        out,
+        "{} of {} originals are below the gate and would not be accepted as indicators ({}). \
+         Of {} copies, {} ({}) are dropped because the copy or its original is below the gate; \
+         the gated detection columns count them as misses.\n",
+        low.len(),
+        report.originals.len(),
+        if low.is_empty() {
+            "none".to_string()
+        } else {
+            low.join(", ")
+        },
+        all.pairs,
+        all.pairs - all.pairs_gated,
+        pct(if all.pairs == 0 {
+            0.0
+        } else {
+            (all.pairs - all.pairs_gated) as f64 / all.pairs as f64
+        }),
+    );
+    let _ = writeln!(
+        out,
+        "| transformation | copies dropped by the gate | detected among kept pairs, best of 8 |\n|---|---:|---:|"
+    );
+    for t in &report.transforms {
+        if let Some(c) = t.at(hl) {
+            let kept = if t.pairs_gated == 0 {
+                "n/a".to_string()
+            } else {
+                pct(c.detected_dihedral_gated as f64 / t.pairs_gated as f64)
+            };
+            let _ = writeln!(
+                out,
+                "| {} | {} of {} | {} |",
+                t.name,
+                t.pairs - t.pairs_gated,
+                t.pairs,
+                kept
+            );
+        }
+    }
+
+    let _ = writeln!(out, "\n### Originals\n");
+    let _ = writeln!(
+        out,
+        "| # | name | size | PDQ quality | source |\n|---:|---|---|---:|---|"
+    );
+    for (i, o) in report.originals.iter().enumerate() {
+        let source = o
+            .source
+            .strip_prefix("file:")
+            .map(|p| {
+                // Show the path from the shared data folder on, not the machine's layout.
+                match p.find("pdq-vectors/") {
+                    Some(k) => format!("file `../shared/data/{}`", &p[k..]),
+                    None => format!("file `{p}`"),
+                }
+            })
+            .unwrap_or_else(|| o.source.replace(':', " seed "));
+        let _ = writeln!(
+            out,
+            "| {i} | {} | {}x{} | {} | {} |",
+            o.name, o.width, o.height, o.quality, source
+        );
+    }
+
+    if !report.failures.is_empty() {
+        let _ = writeln!(out, "\n### Failures (counted as misses)\n");
+        for f in &report.failures {
+            let _ = writeln!(out, "* {f}");
+        }
+    }
+    out
+}
+
+/// CSV with one row per (transformation or family, threshold): raw counts and rates.
+/// `level` is `transform`, `family` or `all`.
+pub fn csv(report: &AccuracyReport) -> String {
+    let mut out = String::from(
+        "level,name,family,threshold,pairs,pairs_gated,cross_pairs,cross_pairs_gated,failed,\
+         detected_plain,detected_dihedral,detected_plain_gated,detected_dihedral_gated,\
+         false_plain,false_dihedral,false_plain_gated,false_dihedral_gated,\
+         detection_rate_plain,detection_rate_dihedral,detection_rate_dihedral_gated,\
+         fpr_plain,fpr_dihedral,fpr_dihedral_gated\n",
+    );
+    let all = pooled_all(report);
+    let rows = report
+        .transforms
+        .iter()
+        .map(|t| ("transform", t))
+        .chain(report.families.iter().map(|t| ("family", t)))
+        .chain(std::iter::once(("all", &all)));
+    for (level, t) in rows {
+        for c in &t.by_threshold {
+            let _ = writeln!(
+                out,
+                "{level},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{:.6},{:.6},{:.6},{:.8},{:.8},{:.8}",
+                t.name,
+                t.family,
+                c.threshold,
+                t.pairs,
+                t.pairs_gated,
+                t.cross_pairs,
+                t.cross_pairs_gated,
+                t.failed,
+                c.detected_plain,
+                c.detected_dihedral,
+                c.detected_plain_gated,
+                c.detected_dihedral_gated,
+                c.false_plain,
+                c.false_dihedral,
+                c.false_plain_gated,
+                c.false_dihedral_gated,
+                c.detection_rate(t, false),
+                c.detection_rate(t, true),
+                c.detection_rate_gated(t, true),
+                c.false_positive_rate(t, false),
+                c.false_positive_rate(t, true),
+                c.false_positive_rate_gated(t, true),
+            );
+        }
+    }
+    out
+}
+
+/// CSV with one row per transformed copy: sizes, qualities and distances (the raw data
+/// behind the distance histograms).
+pub fn pairs_csv(report: &AccuracyReport) -> String {
+    let mut out = String::from(
+        "transform,original,width,height,quality_copy,quality_original,distance_plain,distance_dihedral,nearest_other_original\n",
+    );
+    let opt = |v: Option<u32>| v.map_or(String::new(), |d| d.to_string());
+    for p in &report.pairs {
+        let o = report.originals.get(p.original);
+        let _ = writeln!(
+            out,
+            "{},{},{},{},{},{},{},{},{}",
+            p.transform,
+            o.map_or("?", |o| o.name.as_str()),
+            p.width,
+            p.height,
+            p.quality.map_or(String::new(), |q| q.to_string()),
+            o.map_or(String::new(), |o| o.quality.to_string()),
+            opt(p.distance_plain),
+            opt(p.distance_dihedral),
+            opt(p.nearest_other),
+        );
+    }
+    out
+}
