@@ -7,6 +7,7 @@
 //! Writes `<out>.md` (only the part between the GENERATED markers is replaced if the file
 //! exists, so the hand-written explanation stays), `<out>.csv` (counts and rates per
 //! transformation/family and threshold), `<out>-pairs.csv` (one row per transformed copy),
+//! `<out>-histogram.csv` (distance histograms),
 //! `<out>.svg` and `<out>.png` (the chart).
 //!
 //! Options: `--images DIR` (default `../shared/data/pdq-vectors/images` next to the
@@ -136,11 +137,13 @@ fn real_main() -> Result<(), String> {
     }
     let csv = with_suffix(&args.out, ".csv");
     let pairs = with_suffix(&args.out, "-pairs.csv");
+    let hist = with_suffix(&args.out, "-histogram.csv");
     let svg = with_suffix(&args.out, ".svg");
     let png = with_suffix(&args.out, ".png");
     let md = with_suffix(&args.out, ".md");
     write(&csv, report::csv(&rep).as_bytes()).map_err(|e| e.to_string())?;
     write(&pairs, report::pairs_csv(&rep).as_bytes()).map_err(|e| e.to_string())?;
+    write(&hist, report::histogram_csv(&rep).as_bytes()).map_err(|e| e.to_string())?;
     let svg_text = bulwark_accuracy::plot::svg(&rep).map_err(|e| e.to_string())?;
     write(&svg, svg_text.as_bytes()).map_err(|e| e.to_string())?;
     let png_bytes = bulwark_accuracy::plot::png(&rep).map_err(|e| e.to_string())?;
@@ -185,7 +188,7 @@ fn real_main() -> Result<(), String> {
             );
         }
     }
-    for p in [&md, &csv, &pairs, &svg, &png] {
+    for p in [&md, &csv, &pairs, &hist, &svg, &png] {
         println!("wrote {}", p.display());
     }
     Ok(())
@@ -220,7 +223,8 @@ fn generated_section(
          pixels at full resolution; matching: `bulwark_hamming::HammingIndex` (exact).\n\n\
          Files: [`{base}.csv`]({base}.csv) (counts and rates per transformation, family and \
          threshold), [`{base}-pairs.csv`]({base}-pairs.csv) (one row per copy: qualities and \
-         distances), [`{base}.svg`]({base}.svg) / [`{base}.png`]({base}.png) (chart).\n\n\
+         distances), [`{base}-histogram.csv`]({base}-histogram.csv) (distance histograms of \
+         copies to their own and to other originals, all transformations pooled), [`{base}.svg`]({base}.svg) / [`{base}.png`]({base}.png) (chart).\n\n\
          ![Detection and false-positive rate by threshold]({base}.svg)\n\n\
          {tables}\n\
          Image attribution: the real originals are test fixtures from GitHub \

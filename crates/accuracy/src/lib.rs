@@ -319,9 +319,18 @@ pub struct Tally {
     pub distances_plain: Vec<Option<u32>>,
     /// Best distance over the copy's 8 dihedral hashes to its original.
     pub distances_dihedral: Vec<Option<u32>>,
-    /// Smallest best-of-8 distance from any copy to a *different* original, if it is within
-    /// the largest threshold.
+    /// Smallest best-of-8 distance from any copy to a *different* original (`None` with a
+    /// single original).
     pub min_cross_distance: Option<u32>,
+    /// Histogram (index = distance 0..=256) of the plain distance of every copy to its own
+    /// original.
+    pub own_histogram_plain: Vec<u64>,
+    /// Histogram of the best-of-8 distance of every copy to its own original.
+    pub own_histogram_dihedral: Vec<u64>,
+    /// Histogram of the plain distance of every copy to every *different* original.
+    pub cross_histogram_plain: Vec<u64>,
+    /// Histogram of the best-of-8 distance of every copy to every *different* original.
+    pub cross_histogram_dihedral: Vec<u64>,
     /// Counts per threshold, in [`Settings::thresholds`] order.
     pub by_threshold: Vec<Counts>,
 }
@@ -403,8 +412,8 @@ pub struct PairRecord {
     pub distance_plain: Option<u32>,
     /// Best-of-8 distance to its original.
     pub distance_dihedral: Option<u32>,
-    /// Best-of-8 distance to the nearest *different* original, if within the largest
-    /// threshold.
+    /// Best-of-8 distance to the nearest *different* original (`None` with a single
+    /// original or if the copy failed).
     pub nearest_other: Option<u32>,
 }
 
@@ -418,6 +427,8 @@ struct Outcome {
     /// (other original, plain distance if <= max threshold, best-of-8 distance), only
     /// entries whose best-of-8 distance is within the largest threshold.
     cross: Vec<(usize, Option<u32>, u32)>,
+    /// Exact (plain, best-of-8) distance to every other original, by brute force.
+    cross_all: Vec<(u32, u32)>,
 }
 
 fn to_index_hash(h: &bulwark_pdq::Hash256) -> bulwark_hamming::Hash256 {
@@ -541,6 +552,10 @@ pub fn evaluate(
             distances_plain: Vec::with_capacity(n),
             distances_dihedral: Vec::with_capacity(n),
             min_cross_distance: None,
+            own_histogram_plain: vec![0; 257],
+            own_histogram_dihedral: vec![0; 257],
+            cross_histogram_plain: vec![0; 257],
+            cross_histogram_dihedral: vec![0; 257],
             by_threshold: settings
                 .thresholds
                 .iter()
@@ -582,7 +597,13 @@ pub fn evaluate(
             if q_pass {
                 tally.cross_pairs_gated += passing_originals - usize::from(orig_pass[i]);
             }
-            let nearest_other = outcome.cross.iter().map(|c| c.2).min();
+            let nearest_other = outcome.cross_all.iter().map(|c| c.1).min();
+            tally.own_histogram_plain[outcome.plain.min(256) as usize] += 1;
+            tally.own_histogram_dihedral[outcome.dihedral.min(256) as usize] += 1;
+            for &(p, d) in &outcome.cross_all {
+                tally.cross_histogram_plain[p.min(256) as usize] += 1;
+                tally.cross_histogram_dihedral[d.min(256) as usize] += 1;
+            }
             if let Some(d) = nearest_other {
                 tally.min_cross_distance = Some(tally.min_cross_distance.map_or(d, |m| m.min(d)));
             }
@@ -647,6 +668,10 @@ pub fn evaluate(
             distances_plain: Vec::new(),
             distances_dihedral: Vec::new(),
             min_cross_distance: None,
+            own_histogram_plain: vec![0; 257],
+            own_histogram_dihedral: vec![0; 257],
+            cross_histogram_plain: vec![0; 257],
+            cross_histogram_dihedral: vec![0; 257],
             by_threshold: settings
                 .thresholds
                 .iter()
@@ -668,6 +693,7 @@ pub fn evaluate(
                 (Some(a), Some(b)) => Some(a.min(b)),
                 (a, b) => a.or(b),
             };
+            add_histograms(&mut pooled, m);
             for (p, c) in pooled.by_threshold.iter_mut().zip(&m.by_threshold) {
                 p.add(c);
             }
@@ -675,6 +701,26 @@ pub fn evaluate(
         report.families.push(pooled);
     }
     Ok(report)
+}
+
+fn add_histograms(into: &mut Tally, from: &Tally) {
+    for (a, b) in [
+        (&mut into.own_histogram_plain, &from.own_histogram_plain),
+        (
+            &mut into.own_histogram_dihedral,
+            &from.own_histogram_dihedral,
+        ),
+        (&mut into.cross_histogram_plain, &from.cross_histogram_plain),
+        (
+            &mut into.cross_histogram_dihedral,
+            &from.cross_histogram_dihedral,
+        ),
+    ] {
+        a.resize(b.len().max(a.len()), 0);
+        for (x, y) in a.iter_mut().zip(b) {
+            *x += y;
+        }
+    }
 }
 
 fn record_failure(tally: &mut Tally, pairs: &mut Vec<PairRecord>, tr: &Transform, i: usize) {
@@ -732,13 +778,41 @@ fn measure_one(
             }
         }
     }
+    // Brute force over the (small) list: the exact distance to every other original, for
+    // the histograms, and a cross-check of the index's answer.
+    let mut cross_all = Vec::with_capacity(orig_out.len().saturating_sub(1));
+    let mut expected = Vec::new();
+    for (j, o) in orig_out.iter().enumerate() {
+        if j == i {
+            continue;
+        }
+        let p = out.hash.distance(&o.hash);
+        let d = variants
+            .iter()
+            .map(|h| h.distance(&o.hash))
+            .min()
+            .unwrap_or(p);
+        cross_all.push((p, d));
+        if d <= max_t {
+            expected.push((j, (p <= max_t).then_some(p), d));
+        }
+    }
+    let cross: Vec<(usize, Option<u32>, u32)> =
+        best.into_iter().map(|(j, (p, d))| (j, p, d)).collect();
+    if cross != expected {
+        return Err(AccuracyError::Image(format!(
+            "index and brute force disagree for {}: {cross:?} vs {expected:?}",
+            transform.name()
+        )));
+    }
     Ok(Outcome {
         width: copy.width(),
         height: copy.height(),
         quality: out.quality,
         plain,
         dihedral,
-        cross: best.into_iter().map(|(j, (p, d))| (j, p, d)).collect(),
+        cross,
+        cross_all,
     })
 }
 

@@ -75,16 +75,23 @@ pub fn draw<DB: DrawingBackend>(
             ("sans-serif", 22).into_font().color(&BLACK),
         ))
         .map_err(plot_err)?;
-    header
-        .draw(&Text::new(
-            format!(
-                "blue solid: detected, best of 8 dihedral hashes; light blue: detected, plain hash; \
-                 red: false-positive rate per comparison, best of 8 (right axis); grey: threshold {hl}"
-            ),
-            (12, 40),
-            ("sans-serif", 15).into_font().color(&BLACK),
-        ))
-        .map_err(plot_err)?;
+    let legend = [
+        "blue solid line: detected, best of the 8 dihedral hashes. light blue dashed: detected, plain hash."
+            .to_string(),
+        format!(
+            "red (right axis): false-positive rate per comparison, best of 8. grey vertical line: threshold {hl}. \
+             all thresholds inclusive (distance <= t)."
+        ),
+    ];
+    for (k, line) in legend.iter().enumerate() {
+        header
+            .draw(&Text::new(
+                line.clone(),
+                (12, 34 + 16 * k as i32),
+                ("sans-serif", 13).into_font().color(&BLACK),
+            ))
+            .map_err(plot_err)?;
+    }
 
     let ts = &report.settings.thresholds;
     let (x_min, x_max) = match (ts.first(), ts.last()) {
@@ -109,10 +116,7 @@ pub fn draw<DB: DrawingBackend>(
     let panels = body.split_evenly((rows, cols));
     for (fam, panel) in report.families.iter().zip(panels.iter()) {
         let mut chart = ChartBuilder::on(panel)
-            .caption(
-                format!("{} ({} copies)", fam.name, fam.pairs),
-                ("sans-serif", 16),
-            )
+            .caption(format!("{}, n={}", fam.name, fam.pairs), ("sans-serif", 16))
             .margin(8)
             .x_label_area_size(30)
             .y_label_area_size(40)
@@ -126,7 +130,9 @@ pub fn draw<DB: DrawingBackend>(
             .y_labels(6)
             .x_desc("threshold")
             .y_desc("detected %")
+            .y_label_formatter(&|v| format!("{v:.0}"))
             .label_style(("sans-serif", 12))
+            .axis_desc_style(("sans-serif", 13))
             .light_line_style(WHITE)
             .draw()
             .map_err(plot_err)?;
@@ -134,7 +140,9 @@ pub fn draw<DB: DrawingBackend>(
             .configure_secondary_axes()
             .y_labels(5)
             .y_desc("FPR %")
+            .y_label_formatter(&|v| format!("{v:.2}"))
             .label_style(("sans-serif", 12).into_font().color(&FPR))
+            .axis_desc_style(("sans-serif", 13).into_font().color(&FPR))
             .draw()
             .map_err(plot_err)?;
         chart
@@ -198,7 +206,7 @@ pub struct GlyphBitmap<'a>(pub BitMapBackend<'a>);
 fn glyph_scale(size: f64) -> u32 {
     if size >= 28.0 {
         3
-    } else if size >= 12.0 {
+    } else if size >= 15.0 {
         2
     } else {
         1

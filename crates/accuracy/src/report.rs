@@ -37,6 +37,10 @@ pub fn pooled_all(report: &AccuracyReport) -> Tally {
         distances_plain: Vec::new(),
         distances_dihedral: Vec::new(),
         min_cross_distance: None,
+        own_histogram_plain: vec![0; 257],
+        own_histogram_dihedral: vec![0; 257],
+        cross_histogram_plain: vec![0; 257],
+        cross_histogram_dihedral: vec![0; 257],
         by_threshold: report
             .settings
             .thresholds
@@ -59,6 +63,7 @@ pub fn pooled_all(report: &AccuracyReport) -> Tally {
             (Some(a), Some(b)) => Some(a.min(b)),
             (a, b) => a.or(b),
         };
+        crate::add_histograms(&mut all, t);
         for (p, c) in all.by_threshold.iter_mut().zip(&t.by_threshold) {
             p.add(c);
         }
@@ -167,6 +172,24 @@ pub fn markdown(report: &AccuracyReport) -> String {
             fpr(c.false_dihedral_gated, all.cross_pairs_gated),
         );
     }
+
+    let _ = writeln!(
+        out,
+        "\nDistance from a copy to a *different* original, all {} comparisons (exact, brute force): \
+         best of 8: minimum {}, 0.1st percentile {}, 1st percentile {}, median {}; plain hash: \
+         minimum {}, median {}. Distance from a copy to its own original (best of 8): median {}, \
+         90th percentile {}, maximum {}.\n",
+        all.cross_pairs,
+        dist(histogram_quantile(&all.cross_histogram_dihedral, 0.0)),
+        dist(histogram_quantile(&all.cross_histogram_dihedral, 0.001)),
+        dist(histogram_quantile(&all.cross_histogram_dihedral, 0.01)),
+        dist(histogram_quantile(&all.cross_histogram_dihedral, 0.5)),
+        dist(histogram_quantile(&all.cross_histogram_plain, 0.0)),
+        dist(histogram_quantile(&all.cross_histogram_plain, 0.5)),
+        dist(histogram_quantile(&all.own_histogram_dihedral, 0.5)),
+        dist(histogram_quantile(&all.own_histogram_dihedral, 0.9)),
+        dist(histogram_quantile(&all.own_histogram_dihedral, 1.0)),
+    );
 
     let _ = writeln!(out, "\n### False positives by family at threshold {hl}\n");
     let _ = writeln!(
@@ -322,6 +345,41 @@ pub fn csv(report: &AccuracyReport) -> String {
     out
 }
 
+/// The `q`-quantile (0..=1) of a histogram (index = distance); `None` if it is empty.
+pub fn histogram_quantile(hist: &[u64], q: f64) -> Option<u32> {
+    let total: u64 = hist.iter().sum();
+    if total == 0 {
+        return None;
+    }
+    let rank = ((q.clamp(0.0, 1.0) * total as f64).ceil() as u64).max(1);
+    let mut seen = 0;
+    for (d, &n) in hist.iter().enumerate() {
+        seen += n;
+        if seen >= rank {
+            return Some(d as u32);
+        }
+    }
+    None
+}
+
+/// CSV of the distance histograms, all transformations pooled plus one column pair per
+/// family: `distance,own_plain,own_dihedral,cross_plain,cross_dihedral` (counts).
+pub fn histogram_csv(report: &AccuracyReport) -> String {
+    let all = pooled_all(report);
+    let mut out = String::from("distance,own_plain,own_dihedral,cross_plain,cross_dihedral\n");
+    for d in 0..all.own_histogram_plain.len() {
+        let _ = writeln!(
+            out,
+            "{d},{},{},{},{}",
+            all.own_histogram_plain[d],
+            all.own_histogram_dihedral[d],
+            all.cross_histogram_plain.get(d).copied().unwrap_or(0),
+            all.cross_histogram_dihedral.get(d).copied().unwrap_or(0),
+        );
+    }
+    out
+}
+
 /// CSV with one row per transformed copy: sizes, qualities and distances (the raw data
 /// behind the distance histograms).
 pub fn pairs_csv(report: &AccuracyReport) -> String {
@@ -346,4 +404,25 @@ pub fn pairs_csv(report: &AccuracyReport) -> String {
         );
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn quantiles() {
+        let mut h = vec![0u64; 257];
+        assert_eq!(histogram_quantile(&h, 0.5), None);
+        h[3] = 1;
+        h[10] = 2;
+        h[200] = 1;
+        assert_eq!(histogram_quantile(&h, 0.0), Some(3));
+        assert_eq!(histogram_quantile(&h, 0.25), Some(3));
+        assert_eq!(histogram_quantile(&h, 0.5), Some(10));
+        assert_eq!(histogram_quantile(&h, 1.0), Some(200));
+        assert_eq!(fpr(0, 10), "0 (0/10)");
+        assert_eq!(fpr(1, 4), "25.000% (1/4)");
+        assert_eq!(fpr(0, 0), "n/a");
+    }
 }

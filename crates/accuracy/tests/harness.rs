@@ -199,7 +199,14 @@ fn real_originals_are_distinct_scenes() {
     let t = &rep.transforms[0];
     // No pair of different real originals is within 48 bits, even with dihedral hashes.
     assert_eq!(t.at(48).unwrap().false_dihedral, 0);
-    assert_eq!(t.min_cross_distance, None);
+    assert!(
+        t.min_cross_distance.unwrap() > 48,
+        "{:?}",
+        t.min_cross_distance
+    );
+    // Histograms: every copy once against its own original, 15 x 14 cross pairs.
+    assert_eq!(t.own_histogram_plain[0], 15);
+    assert_eq!(t.cross_histogram_dihedral.iter().sum::<u64>(), 15 * 14);
 }
 
 #[test]
@@ -218,6 +225,7 @@ fn outputs_render() {
     // Header + (3 transformations + 3 families + "all") x 3 thresholds.
     assert_eq!(csv.lines().count(), 1 + 7 * 3);
     assert_eq!(report::pairs_csv(&rep).lines().count(), 1 + 3 * 2);
+    assert_eq!(report::histogram_csv(&rep).lines().count(), 1 + 257);
     let svg = plot::svg(&rep).unwrap();
     assert!(svg.contains("<svg"));
     let png = plot::png(&rep).unwrap();
