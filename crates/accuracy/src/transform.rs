@@ -475,7 +475,7 @@ fn paint_logo(img: &mut RgbImage, percent: u32, rng: &mut SplitMix64) {
     let side = part(w.min(h), percent).max(1);
     let margin = part(w.min(h), 3);
     let corner = rng.below(4);
-    let x0 = if corner % 2 == 0 {
+    let x0 = if corner.is_multiple_of(2) {
         margin
     } else {
         w.saturating_sub(side + margin)
