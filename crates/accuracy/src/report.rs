@@ -180,7 +180,7 @@ pub fn markdown(report: &AccuracyReport) -> String {
         "\nDistance from a copy to a *different* original, all {} comparisons (exact, brute force): \
          best of 8: minimum {}, 0.1st percentile {}, 1st percentile {}, median {}; plain hash: \
          minimum {}, median {}. Distance from a copy to its own original (best of 8): median {}, \
-         90th percentile {}, maximum {}.\n",
+         90th percentile {}, maximum {}.",
         all.cross_pairs,
         dist(histogram_quantile(&all.cross_histogram_dihedral, 0.0)),
         dist(histogram_quantile(&all.cross_histogram_dihedral, 0.001)),
