@@ -37,6 +37,10 @@ enum Command {
     /// Resilience pillar (CER, NIS2): registry, identification, incidents.
     #[command(subcommand)]
     Resilience(commands::resilience::ResilienceCommand),
+    /// Detection pillar (CSA proposal, 2021/1232, TCO): scan under a legal
+    /// basis, signed indicator lists, review, retention, transparency, accuracy.
+    #[command(subcommand)]
+    Detect(commands::detect::DetectCommand),
     /// Exact Hamming index files of 256-bit hashes: build, add, remove, stats.
     #[command(subcommand)]
     Index(commands::index::IndexCommand),
@@ -52,6 +56,7 @@ fn main() -> ExitCode {
         Command::Audit(cmd) => commands::audit::run(cmd),
         Command::Hash(args) => commands::hash::run(args),
         Command::Resilience(cmd) => commands::resilience::run(cmd),
+        Command::Detect(cmd) => commands::detect::run(cmd),
         Command::Index(cmd) => commands::index::run(cmd),
         Command::Match(args) => commands::index::run_match(args),
     };

@@ -1,6 +1,7 @@
 //! One module per command group.
 
 pub mod audit;
+pub mod detect;
 pub mod hash;
 pub mod index;
 pub mod resilience;

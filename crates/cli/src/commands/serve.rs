@@ -46,11 +46,23 @@ pub fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
         let addr = listener.local_addr().context("reading the bound address")?;
         println!("listening on http://{addr}");
         if args.demo {
-            let tokens = demo::seed(&store).await?;
+            let images = match std::path::Path::new(&location).parent() {
+                Some(p) if !location.contains("://") => p.join("bulwark-demo-images"),
+                _ => std::path::PathBuf::from("bulwark-demo-images"),
+            };
+            let tokens = demo::seed(&store, &images).await?;
             println!("demo database: {}", store.location());
             println!("console: http://{addr}/console");
             println!("admin token (shown once): {}", tokens.admin);
             println!("analyst token (shown once): {}", tokens.analyst);
+            println!("provider token (shown once): {}", tokens.provider);
+            println!("reviewer token (shown once): {}", tokens.reviewer);
+            println!("authority token (shown once): {}", tokens.authority);
+            println!(
+                "detection demo: bulwark detect scan --db {} {}",
+                location,
+                tokens.images.join("stand-in-03.png").display()
+            );
         }
         let config = ServerConfig {
             secure_cookies: args.secure_cookies,
