@@ -64,6 +64,7 @@ impl Modify for BearerAuth {
         api::detection::declare_basis,
         api::detection::issue_order,
         api::detection::set_basis_status,
+        api::detection::set_order_status,
         api::detection::review_queue,
         api::detection::get_match,
         api::detection::decide_match,

@@ -986,6 +986,43 @@ async fn validation_errors_name_the_field() {
     assert_eq!(seen.as_array().unwrap().len(), 1);
     let (_, seen) = get(&server, &provider, "/bases").await;
     assert_eq!(seen.as_array().unwrap().len(), 3);
+    // Only its authority changes the order's status.
+    let order_id = o["id"].as_str().unwrap();
+    let other_authority = token(&server, Role::Authority, "Politie").await;
+    let suspend = json!({"status": "suspended"});
+    let (s, _) = post(
+        &server,
+        &other_authority,
+        &format!("/orders/{order_id}/status"),
+        suspend.clone(),
+    )
+    .await;
+    assert_eq!(s, StatusCode::NOT_FOUND);
+    let (s, _) = post(
+        &server,
+        &authority,
+        &format!("/orders/{}/status", d.basis.id),
+        suspend.clone(),
+    )
+    .await;
+    assert_eq!(s, StatusCode::NOT_FOUND, "a voluntary basis is no order");
+    let (s, b) = post(
+        &server,
+        &authority,
+        &format!("/orders/{order_id}/status"),
+        suspend,
+    )
+    .await;
+    assert_eq!(s, StatusCode::OK, "{b}");
+    assert_eq!(b["status"], "suspended");
+    let (s, b) = post(
+        &server,
+        &authority,
+        &format!("/orders/{order_id}/status"),
+        json!({"status": "active"}),
+    )
+    .await;
+    assert_eq!(s, StatusCode::OK, "{b}");
     // The order is not yet in force: scanning under it is refused.
     let (s, body) = post(
         &server,

@@ -56,6 +56,10 @@ pub const IMAGE_BODY_LIMIT_BYTES: usize = 16 * 1024 * 1024;
 /// How often the retention purge runs after the one at start-up.
 pub const PURGE_INTERVAL: Duration = Duration::from_secs(3600);
 
+/// Serialises "commit a list or indicator change, then apply it to the live
+/// matcher", so two concurrent changes reach the matcher in commit order.
+static MATCHER_UPDATES: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
 /// A pillar error as an API error: `Invalid` 422 naming the field,
 /// `Refused` 403 with the rule, `ListRejected` 422, `NotFound` 404,
 /// `Conflict` 409, `Store` 500 without details.
@@ -377,6 +381,7 @@ pub async fn import_list(
     Purpose(purpose): Purpose,
     ApiJson(envelope): ApiJson<SignedEnvelope>,
 ) -> Answer<(StatusCode, Json<ListChange>)> {
+    let _serial = MATCHER_UPDATES.lock().await;
     let change = lists::import(
         &app.store,
         &caller.actor(),
@@ -497,6 +502,7 @@ pub async fn set_indicator_status(
     ApiJson(change): ApiJson<IndicatorStatusChange>,
 ) -> Answer<Json<IndicatorView>> {
     let seq = parse_seq(&seq)?;
+    let _serial = MATCHER_UPDATES.lock().await;
     let view = lists::set_status(
         &app.store,
         &caller.actor(),
@@ -508,14 +514,12 @@ pub async fn set_indicator_status(
     )
     .await
     .map_err(api_error)?;
-    if view.status == IndicatorStatus::Active {
-        app.detection
-            .activate(&app.store, seq)
-            .await
-            .map_err(api_error)?;
-    } else {
-        app.detection.set_inactive(seq);
-    }
+    // Re-reads the committed status: active indicators go (back) into the
+    // index, any other status takes it out.
+    app.detection
+        .activate(&app.store, seq)
+        .await
+        .map_err(api_error)?;
     Ok(Json(view))
 }
 
@@ -672,6 +676,59 @@ pub async fn set_basis_status(
         id,
         change.status,
         Some(&caller.organisation),
+        Timestamp::now(),
+        &purpose,
+    )
+    .await
+    .map(Json)
+    .map_err(api_error)
+}
+
+/// Suspends, revokes or re-activates a detection order the caller's
+/// organisation issued or requested.
+#[utoipa::path(
+    post,
+    path = "/api/v1/detection/orders/{id}/status",
+    tag = "detection",
+    request_body = BasisStatusChange,
+    params(
+        ("id" = String, Path, description = "Basis id of the order (UUID)"),
+        ("X-Purpose" = Option<String>, Header, description = "Why, for the audit log"),
+    ),
+    responses(
+        (status = 200, description = "The order", body = Basis),
+        (status = 401, description = "No valid token", body = crate::error::ErrorBody),
+        (status = 403, description = "Role lacking", body = crate::error::ErrorBody),
+        (status = 404, description = "No such order of the caller's", body = crate::error::ErrorBody),
+        (status = 409, description = "Revoked", body = crate::error::ErrorBody),
+        (status = 422, description = "A field broke a rule", body = crate::error::ErrorBody),
+    ),
+    security(("bearer" = []))
+)]
+pub async fn set_order_status(
+    State(app): State<AppState>,
+    Caller(caller): Caller,
+    Purpose(purpose): Purpose,
+    Path(id): Path<String>,
+    ApiJson(change): ApiJson<BasisStatusChange>,
+) -> Answer<Json<Basis>> {
+    let id: BasisId = parse_id("id", &id)?;
+    let current = basis::get(&app.store, id, None).await.map_err(api_error)?;
+    let issued_by_caller = current.facts.order.as_ref().is_some_and(|o| {
+        o.issuing_authority == caller.organisation
+            || o.coordinating_authority == caller.organisation
+    });
+    if !issued_by_caller {
+        return Err(ApiError::not_found(format!(
+            "detection order {id} not found"
+        )));
+    }
+    basis::set_status(
+        &app.store,
+        &caller.actor(),
+        id,
+        change.status,
+        None,
         Timestamp::now(),
         &purpose,
     )
@@ -1200,6 +1257,7 @@ pub fn routes(r: Routes) -> Routes {
         .api::<__path_declare_basis, _, _>(DetectionManage, own, declare_basis)
         .api::<__path_issue_order, _, _>(DetectionAuthority, own, issue_order)
         .api::<__path_set_basis_status, _, _>(DetectionManage, own, set_basis_status)
+        .api::<__path_set_order_status, _, _>(DetectionAuthority, own, set_order_status)
         .api::<__path_review_queue, _, _>(DetectionReview, own, review_queue)
         .api::<__path_get_match, _, _>(DetectionRead, own, get_match)
         .api::<__path_decide_match, _, _>(DetectionReview, own, decide_match)
