@@ -209,6 +209,21 @@ async fn an_image_scan_matches_and_enters_the_review_queue() {
     assert_eq!(r.status(), StatusCode::OK);
     let body: Value = r.json().await.unwrap();
     assert_ne!(body["outcome"], "matched", "{body}");
+    // ... but not above 16 MiB.
+    let r = client()
+        .post(url(
+            &server,
+            &format!("/scan/image?basis_id={}", d.basis.id),
+        ))
+        .bearer_auth(&provider)
+        .header("content-type", "image/png")
+        .body(vec![0u8; 16 * 1024 * 1024 + 1])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::PAYLOAD_TOO_LARGE);
+    let body: Value = r.json().await.unwrap();
+    assert_eq!(body["error"]["code"], "body_too_large");
     server.stop().await;
 }
 
