@@ -68,6 +68,9 @@ pub struct AppState {
     pub config: Arc<ServerConfig>,
     /// The OpenAPI document, built once at start-up.
     pub openapi: Arc<serde_json::Value>,
+    /// The detection pillar's live indicator index (loaded at start-up,
+    /// updated after each committed list or indicator change).
+    pub detection: Arc<bulwark_detection::Matcher>,
 }
 
 /// Every API and console route with its permission (for tests and docs).
@@ -75,8 +78,13 @@ pub fn route_specs() -> Vec<RouteSpec> {
     console::routes(api::routes(Routes::new())).specs
 }
 
-/// Builds the whole application.
-pub fn app(store: Store, config: ServerConfig) -> Router {
+/// Builds the whole application. `detection` is the live matcher, loaded
+/// with `bulwark_detection::Matcher::load` after the pillar's migrations.
+pub fn app(
+    store: Store,
+    config: ServerConfig,
+    detection: Arc<bulwark_detection::Matcher>,
+) -> Router {
     let registry = console::routes(api::routes(Routes::new()));
     let specs = Arc::new(registry.specs);
     let doc = openapi::document(&specs);
@@ -85,6 +93,7 @@ pub fn app(store: Store, config: ServerConfig) -> Router {
         store,
         config: Arc::new(config.clone()),
         openapi: Arc::new(doc),
+        detection,
     };
     let access_state = access::AccessState {
         app: state.clone(),
@@ -170,10 +179,20 @@ pub async fn serve(
     bulwark_resilience::migrate(&store)
         .await
         .map_err(|e| std::io::Error::other(e.to_string()))?;
-    let router = app(store.clone(), config);
+    bulwark_detection::migrate(&store)
+        .await
+        .map_err(|e| std::io::Error::other(e.to_string()))?;
+    let matcher = bulwark_detection::Matcher::load(&store)
+        .await
+        .map_err(|e| std::io::Error::other(e.to_string()))?;
+    // Detection retention: purge at start, then hourly (audited as `system`).
+    api::detection::purge_once(&store).await;
+    let purger = tokio::spawn(api::detection::purge_schedule(store.clone()));
+    let router = app(store.clone(), config, Arc::new(matcher));
     let result = axum::serve(listener, router)
         .with_graceful_shutdown(shutdown)
         .await;
+    purger.abort();
     store.close().await;
     result
 }

@@ -195,3 +195,174 @@ async fn console_sign_in_dashboard_action_and_audit_in_chromium() {
     b.close().await.unwrap();
     server.stop().await;
 }
+
+/// Starts chromedriver and a headless Chromium session, or `None` when they
+/// are not installed (and `BULWARK_REQUIRE_BROWSER` is not `1`).
+async fn headless() -> Option<(Driver, Client, tempfile::TempDir)> {
+    let driver_bin = find(&["/usr/bin/chromedriver", "/usr/lib/chromium/chromedriver"]);
+    let chrome_bin = find(&["/usr/bin/chromium", "/usr/bin/chromium-browser"]);
+    let (Some(driver_bin), Some(chrome_bin)) = (driver_bin, chrome_bin) else {
+        if std::env::var("BULWARK_REQUIRE_BROWSER").as_deref() == Ok("1") {
+            panic!("BULWARK_REQUIRE_BROWSER=1 but chromium/chromedriver are not installed");
+        }
+        eprintln!("note: chromium or chromedriver missing; browser test skipped");
+        return None;
+    };
+    let port = {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        l.local_addr().unwrap().port()
+    };
+    let driver = Driver(
+        Command::new(driver_bin)
+            .arg(format!("--port={port}"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let profile = tempfile::tempdir().unwrap();
+    let mut caps = serde_json::Map::new();
+    caps.insert(
+        "goog:chromeOptions".into(),
+        serde_json::json!({
+            "binary": chrome_bin,
+            "args": ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+                     "--disable-quic", "--no-first-run", "--disable-background-networking",
+                     "--disable-component-update", "--disable-sync",
+                     format!("--user-data-dir={}", profile.path().display())]
+        }),
+    );
+    for _ in 0..50 {
+        match ClientBuilder::rustls()
+            .unwrap()
+            .capabilities(caps.clone())
+            .connect(&format!("http://127.0.0.1:{port}"))
+            .await
+        {
+            Ok(c) => return Some((driver, c, profile)),
+            Err(_) => tokio::time::sleep(Duration::from_millis(200)).await,
+        }
+    }
+    panic!("chromedriver did not start");
+}
+
+#[tokio::test]
+async fn reviewer_confirms_a_match_from_the_review_queue_in_chromium() {
+    use bulwark_core::{MemberStateScope, Timestamp};
+    use bulwark_detection::demo;
+    use bulwark_store::Actor;
+    use bulwark_store::tokens::{self, NewToken};
+
+    let Some((_driver, b, _profile)) = headless().await else {
+        return;
+    };
+    let server = TestServer::start_prepared(|store| async move {
+        bulwark_detection::migrate(&store).await.unwrap();
+        demo::seed(&store, &Actor::system(), Timestamp::now())
+            .await
+            .unwrap();
+    })
+    .await;
+    let seeded = demo::seed(&server.store, &Actor::system(), Timestamp::now())
+        .await
+        .unwrap();
+    let issue = |role: Role| {
+        let store = server.store.clone();
+        async move {
+            tokens::create(
+                &store,
+                &Actor::system(),
+                &MemberStateScope::All,
+                NewToken {
+                    name: format!("{role}"),
+                    role,
+                    organisation: demo::DEMO_PROVIDER.into(),
+                    scope: MemberStateScope::All,
+                    expires_at: None,
+                },
+                "test",
+            )
+            .await
+            .unwrap()
+            .secret
+        }
+    };
+    let provider = issue(Role::Provider).await;
+    let reviewer = issue(Role::Reviewer).await;
+
+    // The provider's service scans an upload; it matches a stand-in.
+    let scanned: serde_json::Value = common::client()
+        .post(server.url(&format!(
+            "/api/v1/detection/scan/image?basis_id={}&content_ref=upload-9",
+            seeded.basis.id
+        )))
+        .bearer_auth(&provider)
+        .header("content-type", "image/png")
+        .body(demo::stand_in_png(9).unwrap())
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(scanned["outcome"], "matched", "{scanned}");
+    let match_id = scanned["matches"][0]["match_id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+
+    // The reviewer signs in, opens the queue from the navigation, confirms.
+    b.goto(&server.url("/console/login")).await.unwrap();
+    type_into(&b, "token", &reviewer).await;
+    click(&b, "sign-in").await;
+    b.wait()
+        .at_most(Duration::from_secs(10))
+        .for_element(Locator::Id("whoami"))
+        .await
+        .unwrap();
+    click(&b, "nav-detection").await;
+    b.wait()
+        .at_most(Duration::from_secs(10))
+        .for_element(Locator::Id("detection-nav"))
+        .await
+        .unwrap();
+    b.goto(&server.url("/console/detection/review"))
+        .await
+        .unwrap();
+    let queue = text_of(&b, "queue").await;
+    assert!(
+        queue.contains("demo-09") && queue.contains("upload-9"),
+        "{queue}"
+    );
+    type_into(&b, &format!("reason-{match_id}"), "the known stand-in").await;
+    click(&b, &format!("confirm-{match_id}")).await;
+    let mut pending = String::new();
+    for _ in 0..50 {
+        if let Ok(e) = b.find(Locator::Id("queue-size")).await
+            && let Ok(t) = e.text().await
+        {
+            pending = t;
+        }
+        if pending.starts_with("0 ") {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(pending.starts_with("0 "), "{pending}");
+    let id = match_id.parse().unwrap();
+    let decided = bulwark_detection::review::get(&server.store, id, None)
+        .await
+        .unwrap();
+    assert_eq!(
+        decided.matched.state,
+        bulwark_detection::vocab::MatchState::Confirmed
+    );
+    assert_eq!(
+        decided.matched.reason.as_deref(),
+        Some("the known stand-in")
+    );
+
+    b.close().await.unwrap();
+    server.stop().await;
+}

@@ -45,6 +45,7 @@ pub fn page(title: &str, who: Option<(&Principal, &ConsoleSession)>, content: Ma
                         a href="/console" { "Dashboard" }
                         @if p.role.allows(Permission::AuditRead) { a href="/console/audit" { "Audit log" } }
                         @if p.role.allows(Permission::TokenManage) { a href="/console/tokens" { "Tokens" } }
+                        @if p.role.allows(Permission::DetectionRead) { a href="/console/detection" id="nav-detection" { "Detection" } }
                         form method="post" action="/console/logout" {
                             input type="hidden" name="csrf" value=(session.csrf);
                             span { (p.name) " · " (p.role) " · " (p.organisation) " · " (p.scope) " " }

@@ -3,6 +3,7 @@
 //! SameSite=Strict); every form carries the session's CSRF secret and every
 //! POST must come from this origin.
 
+mod detection;
 mod forms;
 mod layout;
 mod pages;
@@ -20,6 +21,7 @@ pub use forms::CsrfForm;
 /// Registers the console's routes.
 pub fn routes(r: Routes) -> Routes {
     use pages::*;
+    let r = detection::routes(r);
     r.console(
         Method::GET,
         "/console/login",

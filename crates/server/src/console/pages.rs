@@ -196,6 +196,9 @@ pub async fn dashboard(
                     div.card { h3 { (name) } p { (what) } }
                 }
             }
+            @if p.role.allows(Permission::DetectionRead) {
+                p { a href="/console/detection" id="detection-link" { "Detection: bases, review queue, reports, removal orders, transparency" } }
+            }
             @if let Some(records) = recent {
                 h2 { "Recent audit events" }
                 (audit_table(&records))

@@ -18,9 +18,20 @@ pub struct TestServer {
 
 impl TestServer {
     pub async fn start() -> TestServer {
+        Self::start_prepared(|_| async {}).await
+    }
+
+    /// Starts a server after `prepare` has run on the opened store (e.g. to
+    /// seed data that the server loads at start-up).
+    pub async fn start_prepared<F, Fut>(prepare: F) -> TestServer
+    where
+        F: FnOnce(Store) -> Fut,
+        Fut: std::future::Future<Output = ()>,
+    {
         let dir = tempfile::tempdir().unwrap();
         let db_path = dir.path().join("bulwark.db");
         let store = Store::open(db_path.to_str().unwrap()).await.unwrap();
+        prepare(store.clone()).await;
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
         let (tx, rx) = tokio::sync::oneshot::channel::<()>();
