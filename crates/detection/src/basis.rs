@@ -458,6 +458,23 @@ pub async fn set_status(
             "a revoked basis stays revoked".into(),
         ));
     }
+    if status == BasisStatus::Received {
+        return Err(DetectionError::invalid(
+            "status",
+            "`active`, `suspended` or `revoked`",
+        ));
+    }
+    // A provider may stop scanning under an order at any time, but only the
+    // issuing side reactivates or revokes it (CSA proposal Art. 9(4)).
+    if provider.is_some()
+        && current.facts.kind == BasisKind::Order
+        && status != BasisStatus::Suspended
+    {
+        return Err(DetectionError::Refused(
+            "a provider may only suspend a detection order; the authority reactivates or revokes it"
+                .into(),
+        ));
+    }
     let mut tx = store.write().await?;
     sqlx::query("UPDATE det_bases SET status = $1, updated_at = $2 WHERE id = $3")
         .bind(status.as_str())

@@ -641,12 +641,22 @@ pub async fn set_status(
         )));
     }
     let mut tx = store.write().await?;
-    sqlx::query("UPDATE det_indicators SET status = $1, updated_at = $2 WHERE seq = $3")
-        .bind(status.as_str())
-        .bind(now.unix_micros())
-        .bind(seq)
-        .execute(tx.conn())
-        .await?;
+    // Checked again inside the transaction: a list import may have removed
+    // the indicator since it was read.
+    let changed = sqlx::query(
+        "UPDATE det_indicators SET status = $1, updated_at = $2 WHERE seq = $3 AND status <> 'removed'",
+    )
+    .bind(status.as_str())
+    .bind(now.unix_micros())
+    .bind(seq)
+    .execute(tx.conn())
+    .await?
+    .rows_affected();
+    if changed == 0 {
+        return Err(DetectionError::Conflict(format!(
+            "indicator {seq} was removed by its issuer"
+        )));
+    }
     sqlx::query(
         "INSERT INTO det_indicator_events (id, seq, status, reason, actor, at) VALUES ($1, $2, $3, $4, $5, $6)",
     )

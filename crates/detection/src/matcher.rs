@@ -4,7 +4,7 @@
 //!
 //! Loaded once from the store ([`Matcher::load`]) and then kept current by
 //! applying each change as it commits ([`Matcher::apply_list_change`],
-//! [`Matcher::set_active`], [`Matcher::add_negative`]): a new list version
+//! [`Matcher::activate`], [`Matcher::set_inactive`], [`Matcher::add_negative`]): a new list version
 //! is a diff applied to the live index, never a rebuild. Only active
 //! indicators are in the index, so a disabled, quarantined or removed
 //! indicator can never match.

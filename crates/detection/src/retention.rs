@@ -9,7 +9,7 @@ use sqlx::Row;
 use bulwark_core::Timestamp;
 use bulwark_store::{Actor, AuditEntry, Store};
 
-use crate::error::Result;
+use crate::error::{Result, corrupt};
 
 /// What a purge removed.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
@@ -43,7 +43,8 @@ pub async fn purge(store: &Store, actor: &Actor, now: Timestamp) -> Result<Purge
     for (id, facts) in &due {
         // Keep the order's frame (reference, authority, times) for the
         // transparency figures; erase what identifies the content.
-        let mut v: serde_json::Value = serde_json::from_str(facts).unwrap_or_default();
+        let mut v: serde_json::Value =
+            serde_json::from_str(facts).map_err(|e| corrupt("det_removal_orders", e))?;
         if let Some(order) = v.get_mut("order") {
             order["items"] = serde_json::json!([]);
             order["reasons"] = serde_json::json!("(purged)");
