@@ -1037,7 +1037,11 @@ impl Scratch {
     /// the user-hours of provisions in `y` whose causal chain passes through
     /// a node in `focus` (outbound). Returns `(y, inbound, outbound)` rows with
     /// a non-zero entry, in Member State index order.
-    pub(crate) fn cross_border_flows(&self, cm: &CompiledModel, focus: u16) -> Vec<(u16, f64, f64)> {
+    pub(crate) fn cross_border_flows(
+        &self,
+        cm: &CompiledModel,
+        focus: u16,
+    ) -> Vec<(u16, f64, f64)> {
         let n_ms = cm.member_states.len();
         let mut flows = vec![(0.0f64, 0.0f64); n_ms];
         let mut on_chain: Vec<u16> = Vec::new();

@@ -66,9 +66,8 @@ pub use model::{
 };
 pub use results::{
     Comparison, CrossBorderFlow, DependencyShare, DisruptedProvision, EntityShare, ExceedancePoint,
-    FocusResult, GroupResult,
-    MeasureComparison, MemberStateResult, PathStep, SampleDetail, SimConfig, SimulationResult,
-    Stats, TailAttribution, compare, replay_sample, simulate,
+    FocusResult, GroupResult, MeasureComparison, MemberStateResult, PathStep, SampleDetail,
+    SimConfig, SimulationResult, Stats, TailAttribution, compare, replay_sample, simulate,
 };
 pub use scenario::{
     Centrality, DamageRule, DependencyFilter, Footprint, Fragility, HazardClass, HazardComponent,

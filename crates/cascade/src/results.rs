@@ -412,9 +412,7 @@ pub fn simulate(
                 .position(|m| m == ms)
                 .map(|m| m as u16)
                 .ok_or_else(|| {
-                    CascadeError::Config(format!(
-                        "focus_member_state {ms:?} is not in the model"
-                    ))
+                    CascadeError::Config(format!("focus_member_state {ms:?} is not in the model"))
                 })?,
         ),
     };

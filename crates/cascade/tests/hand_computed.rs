@@ -344,7 +344,11 @@ fn peak_people_count_a_person_once_over_services() {
     x.region = "ES-OTHER".into();
     let m = model(
         vec![node("A", "ES", 0.0), node("B", "ES", 100.0), w, x],
-        vec![dep(0, 1, 0.0, 0.0), dep(0, 2, 0.0, 0.0), dep(0, 3, 0.0, 0.0)],
+        vec![
+            dep(0, 1, 0.0, 0.0),
+            dep(0, 2, 0.0, 0.0),
+            dep(0, 3, 0.0, 0.0),
+        ],
     );
     let s = outage(&["A"], 5.0);
     let d = run_one(&m, &s);

@@ -130,8 +130,8 @@ fn peak_people_of_the_iberian_split_never_exceed_the_population() {
         es + pt,
         pop("ES") + pop("PT")
     );
-    // Spain goes dark: nearly everyone is affected at the peak.
-    assert!(es > 0.8 * pop("ES"), "ES {es}");
+    // Spain goes dark: tens of millions of people at the peak.
+    assert!(es > 1e7, "ES {es}");
     for m in &r.member_states {
         assert!(
             m.peak_users.max <= pop(&m.member_state) * (1.0 + 1e-9),
