@@ -46,7 +46,7 @@ fn num(v: f64) -> String {
         let digits = r.unsigned_abs().to_string();
         let mut grouped = String::new();
         for (k, ch) in digits.chars().enumerate() {
-            if k > 0 && (digits.len() - k) % 3 == 0 {
+            if k > 0 && (digits.len() - k).is_multiple_of(3) {
                 grouped.push('\u{202f}');
             }
             grouped.push(ch);
@@ -117,23 +117,23 @@ pub fn render_html(a: &Assessment) -> Result<String, AssessmentError> {
     let mut h = String::with_capacity(256 * 1024);
     let w = &mut h;
     // `write!` to a String cannot fail; the results are ignored on purpose.
-    let _ = write!(
+    let _ = writeln!(
         w,
         "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n\
          <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n\
-         <title>Member State risk assessment {ms} — CER Art. 5</title>\n<style>{CSS}</style>\n</head>\n<body>\n"
+         <title>Member State risk assessment {ms} — CER Art. 5</title>\n<style>{CSS}</style>\n</head>\n<body>"
     );
-    let _ = write!(
+    let _ = writeln!(
         w,
         "<header>\n<h1>Member State risk assessment: {ms}</h1>\n\
          <p class=\"sub\">Directive (EU) 2022/2557 on the resilience of critical entities (CER), Article 5 — \
-         simulation-based evidence on the European cascade model</p>\n"
+         simulation-based evidence on the European cascade model</p>"
     );
     let date = a
         .assessment_date
         .as_deref()
         .map_or_else(|| "not stated".to_string(), esc);
-    let _ = write!(
+    let _ = writeln!(
         w,
         "<table class=\"meta\"><tbody>\n\
          <tr><th>Member State</th><td>{ms} (model code {mc}); population in the model {pop}</td></tr>\n\
@@ -144,7 +144,7 @@ pub fn render_html(a: &Assessment) -> Result<String, AssessmentError> {
          <tr><th>Horizon per event</th><td>{hz} h</td></tr>\n\
          <tr><th>Model</th><td>{nodes} nodes, {deps} dependencies</td></tr>\n\
          <tr><th>Tool</th><td>Bulwark {ver}</td></tr>\n\
-         </tbody></table>\n</header>\n",
+         </tbody></table>\n</header>",
         mc = esc(&a.model_code),
         pop = num(a.population),
         ns = a.scenarios.len(),
@@ -162,13 +162,13 @@ pub fn render_html(a: &Assessment) -> Result<String, AssessmentError> {
     tail(w, a);
     cross_border(w, a)?;
     reproducibility(w, a);
-    let _ = write!(w, "</body>\n</html>\n");
+    let _ = writeln!(w, "</body>\n</html>");
     Ok(h)
 }
 
 fn scope(w: &mut String, a: &Assessment) {
     let ms = esc(&a.member_state);
-    let _ = write!(
+    let _ = writeln!(
         w,
         "<section id=\"scope\">\n<h2>1. Scope and method</h2>\n\
          <p>Under <strong>Article 5(1) of Directive (EU) 2022/2557</strong> each Member State assesses the \
@@ -184,12 +184,12 @@ fn scope(w: &mut String, a: &Assessment) {
          assessment or its sectoral inputs (Art. 5(2)(a), (b), (d)).</p>\n\
          <p class=\"note\">Legal texts are summarised in our own words; read the text on EUR-Lex \
          (eli/dir/2022/2557/oj) before quoting. The climate reading of Art. 5(1) is marked [check] in the \
-         project specification.</p>\n"
+         project specification.</p>"
     );
-    let _ = write!(
+    let _ = writeln!(
         w,
         "<h3>Hazard coverage (Art. 5(1))</h3>\n<table><thead><tr><th>Hazard family</th><th>Scenarios</th>\
-         <th>Climate-related</th></tr></thead><tbody>\n"
+         <th>Climate-related</th></tr></thead><tbody>"
     );
     for fam in HazardFamily::ALL {
         let list: Vec<&crate::ScenarioAssessment> =
@@ -219,8 +219,8 @@ fn scope(w: &mut String, a: &Assessment) {
             }
         );
     }
-    let _ = write!(w, "</tbody></table>\n");
-    let _ = write!(
+    let _ = writeln!(w, "</tbody></table>");
+    let _ = writeln!(
         w,
         "<h3>Method</h3>\n<ul>\n\
          <li><strong>Model.</strong> The European cascade model of Bulwark: the electricity transmission grid \
@@ -252,7 +252,7 @@ fn scope(w: &mut String, a: &Assessment) {
          <li><strong>Limits.</strong> Connectivity only (no power flow); synthetic service layers; \
          annual frequencies partly assumptions; a service in a de-energised grid island is attributed to \
          the island, not to the foreign cause of the split; sampling error shrinks with more samples.</li>\n\
-         </ul>\n</section>\n",
+         </ul>\n</section>",
         samples = a.samples,
         hz = num(a.sim.horizon_hours),
         sig = num(a.sim.significant_users),
@@ -282,7 +282,7 @@ fn matrix(w: &mut String, a: &Assessment) {
     for (k, name) in a.classes.impact_names.iter().enumerate() {
         let _ = write!(w, "<th>{} {}</th>", k + 1, esc(name));
     }
-    let _ = write!(w, "</tr></thead><tbody>\n");
+    let _ = writeln!(w, "</tr></thead><tbody>");
     for l in (1..=5u8).rev() {
         let _ = write!(
             w,
@@ -303,9 +303,9 @@ fn matrix(w: &mut String, a: &Assessment) {
                 ids.join("<br>")
             );
         }
-        let _ = write!(w, "</tr>\n");
+        let _ = writeln!(w, "</tr>");
     }
-    let _ = write!(w, "</tbody></table>\n");
+    let _ = writeln!(w, "</tbody></table>");
     let none: Vec<String> = a
         .scenarios
         .iter()
@@ -313,19 +313,19 @@ fn matrix(w: &mut String, a: &Assessment) {
         .map(|s| format!("<code>{}</code>", esc(&s.id)))
         .collect();
     if !none.is_empty() {
-        let _ = write!(
+        let _ = writeln!(
             w,
-            "<p>No significant impact on {ms} in any sample: {}.</p>\n",
+            "<p>No significant impact on {ms} in any sample: {}.</p>",
             none.join(", ")
         );
     }
-    let _ = write!(
+    let _ = writeln!(
         w,
         "<h3>Numbers behind the matrix</h3>\n<table><thead><tr><th>Scenario</th><th>Hazard family</th>\
          <th class=\"n\">λ per year</th><th>Source of λ</th><th class=\"n\">P(affected)</th>\
          <th class=\"n\">P(significant)</th><th class=\"n\">Significant events per year</th>\
          <th class=\"n\">Impact (h per inhabitant)</th><th class=\"n\">L</th><th class=\"n\">I</th>\
-         <th>Risk</th></tr></thead><tbody>\n"
+         <th>Risk</th></tr></thead><tbody>"
     );
     for s in &a.scenarios {
         let (l, i, r) = match (s.likelihood_class, s.impact_class) {
@@ -347,36 +347,36 @@ fn matrix(w: &mut String, a: &Assessment) {
             num(s.impact_hours_per_inhabitant),
         );
     }
-    let _ = write!(w, "</tbody></table>\n</section>\n");
+    let _ = writeln!(w, "</tbody></table>\n</section>");
 }
 
 fn exceedance(w: &mut String, a: &Assessment) -> Result<(), AssessmentError> {
     let ms = esc(&a.member_state);
-    let _ = write!(
+    let _ = writeln!(
         w,
-        "<section id=\"exceedance\">\n<h2>3. Exceedance curves of user-hours in {ms}</h2>\n"
+        "<section id=\"exceedance\">\n<h2>3. Exceedance curves of user-hours in {ms}</h2>"
     );
     match plots::exceedance(&a.member_state, &a.scenarios, &a.exceedance)? {
         Some(svg) => {
-            let _ = write!(
+            let _ = writeln!(
                 w,
                 "<figure>{svg}<figcaption>Figure 1. Probability per year that one event exceeds a level \
                  of user-hours in {ms}: per scenario 1 − exp(−λ·P(X &gt; x)); all hazards 1 − exp(−Σ λ·P(X \
-                 &gt; x)). Scenarios without an annual frequency are left out.</figcaption></figure>\n"
+                 &gt; x)). Scenarios without an annual frequency are left out.</figcaption></figure>"
             );
         }
         None => {
-            let _ = write!(
+            let _ = writeln!(
                 w,
-                "<p>No scenario with an annual frequency had any impact on {ms}: no curve to draw.</p>\n"
+                "<p>No scenario with an annual frequency had any impact on {ms}: no curve to draw.</p>"
             );
         }
     }
-    let _ = write!(
+    let _ = writeln!(
         w,
         "<h3>Numbers behind Figure 1: all hazards</h3>\n<table><thead><tr><th class=\"n\">User-hours \
          level</th><th class=\"n\">Events per year above</th><th class=\"n\">Annual exceedance \
-         probability</th></tr></thead><tbody>\n"
+         probability</th></tr></thead><tbody>"
     );
     for (k, c) in a.exceedance.iter().enumerate() {
         // Every fourth level keeps the table readable; the JSON output has all.
@@ -390,12 +390,12 @@ fn exceedance(w: &mut String, a: &Assessment) -> Result<(), AssessmentError> {
             );
         }
     }
-    let _ = write!(
+    let _ = writeln!(
         w,
         "</tbody></table>\n<h3>Numbers behind Figure 1: per scenario (per event)</h3>\n<table><thead><tr>\
          <th>Scenario</th><th class=\"n\">Mean user-h</th><th class=\"n\">P90</th><th class=\"n\">P99</th>\
          <th class=\"n\">Max</th><th class=\"n\">Mean peak people</th><th class=\"n\">Max peak people</th>\
-         <th class=\"n\">Expected annual user-h</th></tr></thead><tbody>\n"
+         <th class=\"n\">Expected annual user-h</th></tr></thead><tbody>"
     );
     for s in &a.scenarios {
         let _ = writeln!(
@@ -412,10 +412,10 @@ fn exceedance(w: &mut String, a: &Assessment) -> Result<(), AssessmentError> {
             num(s.expected_annual_user_hours),
         );
     }
-    let _ = write!(
+    let _ = writeln!(
         w,
         "<tr><th>All scenarios</th><td></td><td></td><td></td><td></td><td></td><td></td>\
-         <td class=\"n\"><strong>{}</strong></td></tr>\n</tbody></table>\n",
+         <td class=\"n\"><strong>{}</strong></td></tr>\n</tbody></table>",
         num(a.expected_annual_user_hours)
     );
     let rows: Vec<(String, f64, plotters::style::RGBColor)> = a
@@ -433,19 +433,19 @@ fn exceedance(w: &mut String, a: &Assessment) -> Result<(), AssessmentError> {
         "scenario",
         &rows,
     )? {
-        let _ = write!(
+        let _ = writeln!(
             w,
             "<figure>{svg}<figcaption>Figure 2. Expected annual user-hours in {ms} by scenario; the numbers \
-             are in the last column of the table above.</figcaption></figure>\n"
+             are in the last column of the table above.</figcaption></figure>"
         );
     }
-    let _ = write!(w, "</section>\n");
+    let _ = writeln!(w, "</section>");
     Ok(())
 }
 
 fn tail(w: &mut String, a: &Assessment) {
     let ms = esc(&a.member_state);
-    let _ = write!(
+    let _ = writeln!(
         w,
         "<section id=\"tail\">\n<h2>4. Top entities and dependencies by share of tail risk</h2>\n\
          <p>Share of the worst {tq} % of events (by user-hours in {ms}) in which the entity or dependency lies on \
@@ -454,7 +454,7 @@ fn tail(w: &mut String, a: &Assessment) {
          to Art. 5(2)(c) (cross-sector and cross-border dependencies).</p>\n\
          <h3>Entities</h3>\n<table><thead><tr><th>#</th><th>Entity</th><th>Service or layer</th><th>MS</th>\
          <th class=\"n\">MS served</th><th class=\"n\">Weighted share</th><th class=\"n\">Max share</th>\
-         <th>in scenario</th></tr></thead><tbody>\n",
+         <th>in scenario</th></tr></thead><tbody>",
         tq = num(100.0 * (1.0 - a.sim.tail_quantile)),
     );
     for (k, e) in a.top_entities.iter().enumerate() {
@@ -478,16 +478,16 @@ fn tail(w: &mut String, a: &Assessment) {
         );
     }
     if a.top_entities.is_empty() {
-        let _ = write!(
+        let _ = writeln!(
             w,
-            "<tr><td colspan=\"8\">No tail events with impact on {ms}.</td></tr>\n"
+            "<tr><td colspan=\"8\">No tail events with impact on {ms}.</td></tr>"
         );
     }
-    let _ = write!(
+    let _ = writeln!(
         w,
         "</tbody></table>\n<h3>Dependencies</h3>\n<table><thead><tr><th>#</th><th>Supplier</th>\
          <th>Dependent</th><th>Resource</th><th>Cross-border</th><th class=\"n\">Weighted share</th>\
-         <th class=\"n\">Max share</th><th>in scenario</th></tr></thead><tbody>\n"
+         <th class=\"n\">Max share</th><th>in scenario</th></tr></thead><tbody>"
     );
     for (k, d) in a.top_dependencies.iter().enumerate() {
         let cross = d.supplier_member_state != d.dependent_member_state;
@@ -508,24 +508,24 @@ fn tail(w: &mut String, a: &Assessment) {
         );
     }
     if a.top_dependencies.is_empty() {
-        let _ = write!(
+        let _ = writeln!(
             w,
-            "<tr><td colspan=\"8\">No tail events with impact on {ms}.</td></tr>\n"
+            "<tr><td colspan=\"8\">No tail events with impact on {ms}.</td></tr>"
         );
     }
-    let _ = write!(w, "</tbody></table>\n</section>\n");
+    let _ = writeln!(w, "</tbody></table>\n</section>");
 }
 
 fn cross_border(w: &mut String, a: &Assessment) -> Result<(), AssessmentError> {
     let ms = esc(&a.member_state);
-    let _ = write!(
+    let _ = writeln!(
         w,
         "<section id=\"cross-border\">\n<h2>5. Cross-border exposures</h2>\n\
          <p>Inbound: expected annual user-hours in {ms} whose causal path runs through a node in the other \
          Member State (its disruptions propagate into {ms}). Outbound: expected annual user-hours in the \
          other Member State whose causal path runs through {ms}. Art. 5(2)(c) (dependencies on entities in \
          other Member States), Art. 11 (consultation on cross-border critical infrastructure) and \
-         Art. 15(3) (informing other affected Member States).</p>\n"
+         Art. 15(3) (informing other affected Member States).</p>"
     );
     let mut rows = Vec::new();
     for c in &a.cross_border {
@@ -548,26 +548,26 @@ fn cross_border(w: &mut String, a: &Assessment) -> Result<(), AssessmentError> {
         &rows,
     )? {
         Some(svg) => {
-            let _ = write!(
+            let _ = writeln!(
                 w,
                 "<figure>{svg}<figcaption>Figure 3. Blue: other Member State → {ms} (inbound); orange: {ms} → \
                  other Member State (outbound). Scenarios without an annual frequency do not contribute; the \
-                 per-event probabilities are in the table.</figcaption></figure>\n"
+                 per-event probabilities are in the table.</figcaption></figure>"
             );
         }
         None => {
-            let _ = write!(
+            let _ = writeln!(
                 w,
-                "<p>No cross-border flow with an annual frequency in the samples.</p>\n"
+                "<p>No cross-border flow with an annual frequency in the samples.</p>"
             );
         }
     }
-    let _ = write!(
+    let _ = writeln!(
         w,
         "<h3>Numbers behind Figure 3</h3>\n<table><thead><tr><th>Member State</th>\
          <th class=\"n\">Inbound user-h per year</th><th class=\"n\">Max P(inbound) per event</th>\
          <th class=\"n\">Outbound user-h per year</th><th class=\"n\">Max P(outbound) per event</th>\
-         <th>Scenarios</th></tr></thead><tbody>\n"
+         <th>Scenarios</th></tr></thead><tbody>"
     );
     for c in &a.cross_border {
         let _ = writeln!(
@@ -587,9 +587,9 @@ fn cross_border(w: &mut String, a: &Assessment) -> Result<(), AssessmentError> {
         );
     }
     if a.cross_border.is_empty() {
-        let _ = write!(w, "<tr><td colspan=\"6\">None in the samples.</td></tr>\n");
+        let _ = writeln!(w, "<tr><td colspan=\"6\">None in the samples.</td></tr>");
     }
-    let _ = write!(
+    let _ = writeln!(
         w,
         "</tbody></table>\n<h3>Six or more Member States</h3>\n\
          <p><strong>Incidents (Art. 15(1)):</strong> where an incident has or might have a significant \
@@ -597,7 +597,7 @@ fn cross_border(w: &mut String, a: &Assessment) -> Result<(), AssessmentError> {
          notify the Commission. Share of events per scenario with significant impact in six or more \
          Member States, and with significant impact outside the origin Member States (Art. 15(3)):</p>\n\
          <table><thead><tr><th>Scenario</th><th class=\"n\">P(≥ 6 Member States)</th>\
-         <th>Art. 15(1) flag</th><th class=\"n\">P(cross-border)</th></tr></thead><tbody>\n"
+         <th>Art. 15(1) flag</th><th class=\"n\">P(cross-border)</th></tr></thead><tbody>"
     );
     for s in &a.scenarios {
         let _ = writeln!(
@@ -613,14 +613,14 @@ fn cross_border(w: &mut String, a: &Assessment) -> Result<(), AssessmentError> {
             pct(s.cross_border_probability)
         );
     }
-    let _ = write!(
+    let _ = writeln!(
         w,
         "</tbody></table>\n<p><strong>Entities (Art. 17(1)(b)):</strong> entities that provide the same or \
          similar essential services to or in six or more Member States, operating in or serving {ms} — \
          candidates for critical entities of particular European significance if identified as critical \
          (Art. 6(1)) and notified (Art. 17(3)).</p>\n<table><thead><tr><th>Entity</th><th>Service</th>\
          <th>MS</th><th class=\"n\">Member States served</th><th class=\"n\">Max tail share in {ms}</th>\
-         </tr></thead><tbody>\n"
+         </tr></thead><tbody>"
     );
     for e in &a.six_member_state_entities {
         let _ = writeln!(
@@ -636,15 +636,15 @@ fn cross_border(w: &mut String, a: &Assessment) -> Result<(), AssessmentError> {
         );
     }
     if a.six_member_state_entities.is_empty() {
-        let _ = write!(w, "<tr><td colspan=\"5\">None in the model.</td></tr>\n");
+        let _ = writeln!(w, "<tr><td colspan=\"5\">None in the model.</td></tr>");
     }
-    let _ = write!(w, "</tbody></table>\n</section>\n");
+    let _ = writeln!(w, "</tbody></table>\n</section>");
     Ok(())
 }
 
 fn reproducibility(w: &mut String, a: &Assessment) {
     let ms = esc(&a.member_state);
-    let _ = write!(
+    let _ = writeln!(
         w,
         "<section id=\"reproducibility\">\n<h2>6. Reproducibility</h2>\n\
          <p>Seed {seed}, {samples} samples per scenario. The same model data, options and seed give a \
@@ -657,7 +657,7 @@ fn reproducibility(w: &mut String, a: &Assessment) {
          <p>Annual frequencies λ of the scenario events. Figures marked [assumption] are not sourced in the \
          project specification and must be replaced by the Member State's own (e.g. from the Union Civil \
          Protection Mechanism risk assessment, Art. 5(2)(a)).</p>\n<table><thead><tr><th>Scenario</th>\
-         <th class=\"n\">λ per year</th><th>Source</th></tr></thead><tbody>\n",
+         <th class=\"n\">λ per year</th><th>Source</th></tr></thead><tbody>",
         seed = a.seed,
         samples = a.samples,
         hz = num(a.sim.horizon_hours),
@@ -674,12 +674,12 @@ fn reproducibility(w: &mut String, a: &Assessment) {
             esc(&e.source)
         );
     }
-    let _ = write!(
+    let _ = writeln!(
         w,
         "</tbody></table>\n</section>\n<section id=\"attribution\">\n<h2>8. Data attribution</h2>\n<p>{}</p>\n\
          <p class=\"note\">The GridKit extract is unofficial; coordinates favour topology over geography; \
          service layers other than the grids are synthetic and calibrated on published figures.</p>\n\
-         </section>\n",
+         </section>",
         esc(&a.attribution).replace('\n', "<br>\n")
     );
 }

@@ -612,7 +612,12 @@ pub fn assess(
             )));
         }
     }
-    let population = em.stats.population_by_member_state[&model_code];
+    let population = em
+        .stats
+        .population_by_member_state
+        .get(&model_code)
+        .copied()
+        .unwrap_or(0.0);
     let sim = SimConfig {
         focus_member_state: Some(model_code.clone()),
         ..config.sim.clone()

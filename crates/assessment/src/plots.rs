@@ -25,6 +25,9 @@ pub(crate) const OUTBOUND: RGBColor = RGBColor(255, 127, 14);
 
 type PlotResult = Result<(), Box<dyn std::error::Error>>;
 
+/// A scenario curve: palette index, scenario, points.
+type Series<'a> = (usize, &'a ScenarioAssessment, Vec<(f64, f64)>);
+
 fn draw(
     plot: &'static str,
     size: (u32, u32),
@@ -65,7 +68,7 @@ pub(crate) fn exceedance(
     scenarios: &[ScenarioAssessment],
     all: &[CurvePoint],
 ) -> Result<Option<String>, AssessmentError> {
-    let series: Vec<(usize, &ScenarioAssessment, Vec<(f64, f64)>)> = scenarios
+    let series: Vec<Series<'_>> = scenarios
         .iter()
         .enumerate()
         .filter(|(_, s)| s.annual_frequency > 0.0)
