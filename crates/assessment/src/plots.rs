@@ -126,6 +126,8 @@ pub(crate) fn exceedance(
             .draw()?;
         for (k, s, pts) in &series {
             let c = PALETTE[k % PALETTE.len()];
+            // Markers keep short (steep) curves visible.
+            chart.draw_series(pts.iter().map(|&(x, y)| Circle::new((x, y), 2, c.filled())))?;
             chart
                 .draw_series(LineSeries::new(pts.iter().copied(), c.stroke_width(2)))?
                 .label(s.id.clone())
@@ -171,7 +173,8 @@ pub(crate) fn hbar(
     }
     let lo = rows.iter().map(|r| r.1).fold(f64::INFINITY, f64::min);
     let hi = rows.iter().map(|r| r.1).fold(0.0f64, f64::max);
-    let (x0, x1) = (lo / 3.0, hi * 2.0);
+    // At least two decades, so that the log axis is labelled at powers of ten.
+    let (x0, x1) = ((lo / 3.0).min(hi / 100.0), hi * 2.0);
     let n = rows.len() as i32;
     let height = 120 + 28 * rows.len() as u32;
     let names: Vec<String> = rows.iter().map(|r| r.0.clone()).collect();

@@ -121,6 +121,16 @@ fn report_for_spain_has_sections_plots_and_citations_and_is_reproducible() {
         again == html.as_bytes(),
         "same seed must give the same report bytes"
     );
+    // A report is readable like any file, not private like a temporary file.
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(&two)
+            .expect("report")
+            .permissions()
+            .mode();
+        assert_eq!(mode & 0o777, 0o644, "{mode:o}");
+    }
     // Only the two reports: no temporary files left behind.
     assert_eq!(files_in(dir.path()), ["es-1.html", "es-2.html"]);
 }

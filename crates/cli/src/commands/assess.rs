@@ -81,6 +81,17 @@ fn temp_for(out: &Path) -> anyhow::Result<tempfile::NamedTempFile> {
         })
 }
 
+#[cfg(unix)]
+fn default_permissions() -> Option<std::fs::Permissions> {
+    use std::os::unix::fs::PermissionsExt;
+    Some(std::fs::Permissions::from_mode(0o644))
+}
+
+#[cfg(not(unix))]
+fn default_permissions() -> Option<std::fs::Permissions> {
+    None
+}
+
 fn likelihood_overrides(path: &Path) -> anyhow::Result<BTreeMap<String, f64>> {
     let text = std::fs::read_to_string(path)
         .map_err(|e| UsageError(format!("--likelihood {}: cannot read: {e}", path.display())))?;
@@ -175,6 +186,17 @@ pub fn assess(args: AssessArgs) -> anyhow::Result<ExitCode> {
     temp.write_all(html.as_bytes())
         .and_then(|_| temp.as_file().sync_all())
         .with_context(|| format!("writing {}", args.out.display()))?;
+    // A temporary file is private (0600); the report gets the permissions
+    // of the file it replaces, or the usual 0644.
+    let permissions = match std::fs::metadata(&args.out) {
+        Ok(m) => Some(m.permissions()),
+        Err(_) => default_permissions(),
+    };
+    if let Some(p) = permissions {
+        temp.as_file()
+            .set_permissions(p)
+            .with_context(|| format!("writing {}", args.out.display()))?;
+    }
     temp.persist(&args.out)
         .map_err(|e| e.error)
         .with_context(|| format!("--out {}: cannot replace the file", args.out.display()))?;
