@@ -95,6 +95,11 @@ pub struct CompiledModel {
     pub(crate) sub_edges: Csr,
     pub(crate) group_of: Vec<u32>,
     pub(crate) groups: Vec<GroupKey>,
+    /// Per group: its area (region × Member State).
+    pub(crate) area_of_group: Vec<u32>,
+    /// Per area: the groups with users (one per essential service), for the
+    /// people-affected count (see `Scratch::set_level`).
+    pub(crate) area_groups: Csr,
     pub(crate) ms_of: Vec<u16>,
     pub(crate) member_states: Vec<String>,
     pub(crate) networks: Vec<CompiledNetwork>,
@@ -159,6 +164,30 @@ impl CompiledModel {
         if member_states.len() > 1024 {
             return Err(CascadeError::Invalid("at most 1024 Member States".into()));
         }
+        // Areas (region × Member State) and, per area, the groups whose
+        // provisions have users: people affected in an area are counted once
+        // over its services.
+        let mut area_index: HashMap<(&str, &str), u32> = HashMap::new();
+        let mut area_of_group = Vec::with_capacity(groups.len());
+        for key in &groups {
+            let next = area_index.len() as u32;
+            let a = *area_index
+                .entry((key.region.as_str(), key.member_state.as_str()))
+                .or_insert(next);
+            area_of_group.push(a);
+        }
+        let mut group_has_users = vec![false; groups.len()];
+        for (i, node) in model.nodes.iter().enumerate() {
+            if node.users > 0.0 {
+                group_has_users[group_of[i] as usize] = true;
+            }
+        }
+        let area_groups = Csr::build(
+            area_index.len(),
+            (0..groups.len() as u32)
+                .filter(|&g| group_has_users[g as usize])
+                .map(|g| (area_of_group[g as usize], g)),
+        );
         let mut net_mask = vec![0u64; n];
         let mut networks = Vec::with_capacity(model.networks.len());
         for (k, net) in model.networks.iter().enumerate() {
@@ -259,6 +288,8 @@ impl CompiledModel {
             sub_edges,
             group_of,
             groups,
+            area_of_group,
+            area_groups,
             ms_of,
             member_states,
             networks,

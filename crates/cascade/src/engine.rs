@@ -186,6 +186,9 @@ pub(crate) struct Scratch {
     g_uh: Vec<f64>,
     g_touched: Vec<bool>,
     touched_groups: Vec<u32>,
+    /// People affected now per area (region × Member State): the largest
+    /// number of users affected of any one service there.
+    a_aff: Vec<f64>,
     ms_aff: Vec<f64>,
     ms_peak: Vec<f64>,
     ms_uh: Vec<f64>,
@@ -222,6 +225,7 @@ impl Scratch {
             g_uh: vec![0.0; g],
             g_touched: vec![false; g],
             touched_groups: Vec::new(),
+            a_aff: vec![0.0; cm.area_groups.start.len().saturating_sub(1)],
             ms_aff: vec![0.0; m],
             ms_peak: vec![0.0; m],
             ms_uh: vec![0.0; m],
@@ -240,7 +244,7 @@ impl Scratch {
         }
     }
 
-    fn reset(&mut self) {
+    fn reset(&mut self, cm: &CompiledModel) {
         for &i in &self.touched_nodes {
             self.ns[i as usize] = NodeState::default();
         }
@@ -258,6 +262,9 @@ impl Scratch {
             self.g_dur[g] = 0.0;
             self.g_uh[g] = 0.0;
             self.g_touched[g] = false;
+            if let Some(a) = self.a_aff.get_mut(cm.area_of_group[g] as usize) {
+                *a = 0.0;
+            }
         }
         self.touched_groups.clear();
         for v in self
@@ -362,12 +369,31 @@ impl Scratch {
             if self.g_aff[gu] > self.g_peak[gu] {
                 self.g_peak[gu] = self.g_aff[gu];
             }
+            // People affected (distinct persons, not person-services): in an
+            // area (region × Member State) the number of people without an
+            // essential service is at least the largest number of users
+            // affected of any single service there, and equals it when the
+            // affected users of the services are nested (a power cut takes
+            // water, telecom and payments from the same people). Each person
+            // uses one provision per service, so this never exceeds the
+            // area's largest user base, and summed over areas never exceeds
+            // the population. Member State and total counts are sums over
+            // areas; their peaks are maxima over time.
+            let a = cm.area_of_group[gu] as usize;
+            let people = cm
+                .area_groups
+                .row(a as u32)
+                .iter()
+                .map(|&h| self.g_aff[h as usize])
+                .fold(0.0f64, f64::max);
+            let delta_people = people - self.a_aff[a];
+            self.a_aff[a] = people;
             let m = cm.ms_of[iu] as usize;
-            self.ms_aff[m] += delta;
+            self.ms_aff[m] += delta_people;
             if self.ms_aff[m] > self.ms_peak[m] {
                 self.ms_peak[m] = self.ms_aff[m];
             }
-            self.total_aff += delta;
+            self.total_aff += delta_people;
             if self.total_aff > self.total_peak {
                 self.total_peak = self.total_aff;
             }
@@ -784,7 +810,7 @@ impl Scratch {
         seed: u64,
         index: u64,
     ) -> SampleOutcome {
-        self.reset();
+        self.reset(cm);
         self.threshold = cfg.disruption_threshold;
         let mut rng = ChaCha8Rng::seed_from_u64(seed);
         rng.set_stream(index);
@@ -1003,6 +1029,58 @@ impl Scratch {
             .collect();
         v.sort_unstable();
         v
+    }
+
+    /// Cross-border flows of the last sample for Member State `focus`
+    /// (index): per other Member State `y`, the user-hours of provisions in
+    /// `focus` whose causal chain passes through a node in `y` (inbound), and
+    /// the user-hours of provisions in `y` whose causal chain passes through
+    /// a node in `focus` (outbound). Returns `(y, inbound, outbound)` rows with
+    /// a non-zero entry, in Member State index order.
+    pub(crate) fn cross_border_flows(
+        &self,
+        cm: &CompiledModel,
+        focus: u16,
+    ) -> Vec<(u16, f64, f64)> {
+        let n_ms = cm.member_states.len();
+        let mut flows = vec![(0.0f64, 0.0f64); n_ms];
+        let mut on_chain: Vec<u16> = Vec::new();
+        for &i in &self.touched_nodes {
+            let iu = i as usize;
+            let uh = self.ns[iu].uh;
+            if cm.users[iu] <= 0.0 || uh <= 0.0 {
+                continue;
+            }
+            on_chain.clear();
+            let mut x = i;
+            for _ in 0..100_000 {
+                let c = self.ns[x as usize].first_cause;
+                if c == NONE || c == ROOT {
+                    break;
+                }
+                x = cm.hot[c as usize].supplier;
+                let m = cm.ms_of[x as usize];
+                if !on_chain.contains(&m) {
+                    on_chain.push(m);
+                }
+            }
+            let own = cm.ms_of[iu];
+            if own == focus {
+                for &m in &on_chain {
+                    if m != focus {
+                        flows[m as usize].0 += uh;
+                    }
+                }
+            } else if on_chain.contains(&focus) {
+                flows[own as usize].1 += uh;
+            }
+        }
+        flows
+            .into_iter()
+            .enumerate()
+            .filter(|(_, (a, b))| *a > 0.0 || *b > 0.0)
+            .map(|(m, (a, b))| (m as u16, a, b))
+            .collect()
     }
 
     /// Causal chain of `i` as recorded at its first degradation: (node, edge

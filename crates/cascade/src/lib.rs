@@ -34,6 +34,21 @@
 //! 4. Impact per provision: users × (1 − f) integrated to user-hours, peak users,
 //!    duration below the disruption threshold; aggregated per
 //!    service × region × Member State and per Member State.
+//!
+//! ## People affected
+//!
+//! User-hours add up over services (an hour without power and water is two
+//! user-hours: a person-service measure). Peak *people* affected must not:
+//! one person without electricity, water and telecom is one person. At any
+//! time the people affected in an area (region × Member State) are counted
+//! as the largest number of users affected of any single service there. Each
+//! person uses one provision of each service, so this is a lower bound on the
+//! distinct people who lost at least one service, exact when the affected
+//! users are nested (a power cut takes water, telecom and payments from the
+//! same people), and never above the area's largest user base. Member State
+//! and sample figures are sums over areas, and peaks are maxima over time of
+//! those sums, so no Member State's peak exceeds its population. Per
+//! service × region figures ([`GroupResult`]) are users of that one service.
 
 mod compiled;
 mod dist;
@@ -50,9 +65,9 @@ pub use model::{
     Dependency, DependencyKind, Model, NetworkLink, NetworkSource, Node, Resource, SupplyNetwork,
 };
 pub use results::{
-    Comparison, DependencyShare, DisruptedProvision, EntityShare, ExceedancePoint, GroupResult,
-    MeasureComparison, MemberStateResult, PathStep, SampleDetail, SimConfig, SimulationResult,
-    Stats, TailAttribution, compare, replay_sample, simulate,
+    Comparison, CrossBorderFlow, DependencyShare, DisruptedProvision, EntityShare, ExceedancePoint,
+    FocusResult, GroupResult, MeasureComparison, MemberStateResult, PathStep, SampleDetail,
+    SimConfig, SimulationResult, Stats, TailAttribution, compare, replay_sample, simulate,
 };
 pub use scenario::{
     Centrality, DamageRule, DependencyFilter, Footprint, Fragility, HazardClass, HazardComponent,

@@ -18,7 +18,7 @@ pub struct SimConfig {
     /// A provision counts as disrupted while its functional level is below
     /// this value (spec §4.3 step 3 "service threshold"; a parameter).
     pub disruption_threshold: f64,
-    /// Peak users affected in a Member State from which that Member State
+    /// Peak people affected in a Member State from which that Member State
     /// counts as significantly affected for the cross-border and
     /// six-Member-State flags (national thresholds are configurable, spec §1.6).
     pub significant_users: f64,
@@ -41,6 +41,12 @@ pub struct SimConfig {
     /// sample at time 0 (what-if run).
     #[serde(default)]
     pub annualised: bool,
+    /// A Member State (code as in the model) to report on in detail: its
+    /// per-sample user-hours, the tail attribution of its own user-hours and
+    /// its cross-border flows ([`FocusResult`]); for a Member State risk
+    /// assessment (CER Art. 5). Default: none.
+    #[serde(default)]
+    pub focus_member_state: Option<String>,
 }
 
 impl Default for SimConfig {
@@ -55,6 +61,7 @@ impl Default for SimConfig {
             top_attribution: 25,
             worst_sample_paths: 50,
             annualised: false,
+            focus_member_state: None,
         }
     }
 }
@@ -138,7 +145,8 @@ pub struct GroupResult {
     pub member_state: String,
     /// Share of samples in which the group had any impact.
     pub probability_affected: f64,
-    /// Mean over all samples of the peak users affected.
+    /// Mean over all samples of the peak users affected (users of this one
+    /// service, so distinct persons).
     pub mean_peak_users: f64,
     /// Maximum peak users affected.
     pub max_peak_users: f64,
@@ -161,7 +169,9 @@ pub struct MemberStateResult {
     pub probability_significant: f64,
     /// Statistics of user-hours.
     pub user_hours: Stats,
-    /// Statistics of peak users affected.
+    /// Statistics of the peak number of people affected in the Member State:
+    /// distinct persons, not person-services (see the crate documentation,
+    /// "people affected"); never above the Member State's population.
     pub peak_users: Stats,
 }
 
@@ -249,7 +259,8 @@ pub struct SampleDetail {
     pub index: u64,
     /// Total user-hours.
     pub user_hours: f64,
-    /// Peak users affected (all services).
+    /// Peak number of people affected (distinct persons over all services,
+    /// see the crate documentation, "people affected").
     pub peak_users: f64,
     /// Queue events processed.
     pub events: u64,
@@ -267,6 +278,40 @@ pub struct SampleDetail {
     pub provisions_total: usize,
 }
 
+/// Cross-border flow between the focus Member State and another one.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CrossBorderFlow {
+    /// The other Member State.
+    pub member_state: String,
+    /// Share of samples in which disruption reached provisions in the focus
+    /// Member State through a node in this Member State (causal paths).
+    pub inbound_probability: f64,
+    /// Mean over all samples of the user-hours of those provisions.
+    pub inbound_mean_user_hours: f64,
+    /// Share of samples in which disruption reached provisions in this
+    /// Member State through a node in the focus Member State.
+    pub outbound_probability: f64,
+    /// Mean over all samples of the user-hours of those provisions.
+    pub outbound_mean_user_hours: f64,
+}
+
+/// Detail on the focus Member State of a run ([`SimConfig::focus_member_state`]).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FocusResult {
+    /// The focus Member State.
+    pub member_state: String,
+    /// User-hours in the focus Member State per sample, in sample order.
+    pub sample_user_hours: Vec<f64>,
+    /// Peak people affected in the focus Member State per sample.
+    pub sample_peak_users: Vec<f64>,
+    /// Tail attribution of the focus Member State's user-hours: the share of
+    /// its top-quantile samples in which an entity or dependency lies on the
+    /// causal path of a disrupted provision in the focus Member State.
+    pub tail: TailAttribution,
+    /// Flows with other Member States along causal paths, largest first.
+    pub flows: Vec<CrossBorderFlow>,
+}
+
 /// Aggregated result of a simulation run (spec §4.2 `SimulationRun` / `Aggregate`).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct SimulationResult {
@@ -280,7 +325,8 @@ pub struct SimulationResult {
     pub config: SimConfig,
     /// Total user-hours per sample.
     pub user_hours: Stats,
-    /// Peak users affected per sample.
+    /// Peak number of people affected per sample (distinct persons summed
+    /// over regions; see the crate documentation, "people affected").
     pub peak_users: Stats,
     /// Conditional and annual exceedance curve of total user-hours.
     pub exceedance: Vec<ExceedancePoint>,
@@ -304,6 +350,9 @@ pub struct SimulationResult {
     pub truncated_samples: usize,
     /// Total user-hours of every sample, in sample order (for paired comparisons).
     pub sample_user_hours: Vec<f64>,
+    /// Detail on [`SimConfig::focus_member_state`], when set.
+    #[serde(default)]
+    pub focus: Option<FocusResult>,
 }
 
 /// Samples per deterministic aggregation chunk (independent of thread count).
@@ -337,6 +386,7 @@ struct Chunk {
     ms_uh: Vec<Vec<(u16, f64, f64)>>,
     ms_sig: Vec<u64>,
     groups: std::collections::BTreeMap<u32, GroupAcc>,
+    flows: Vec<Vec<(u16, f64, f64)>>,
 }
 
 /// Runs `samples` samples of `scenario` on `model` with `seed`.
@@ -353,6 +403,19 @@ pub fn simulate(
 ) -> Result<SimulationResult, CascadeError> {
     config.validate()?;
     let n_ms = model.member_states.len();
+    let focus = match &config.focus_member_state {
+        None => None,
+        Some(ms) => Some(
+            model
+                .member_states
+                .iter()
+                .position(|m| m == ms)
+                .map(|m| m as u16)
+                .ok_or_else(|| {
+                    CascadeError::Config(format!("focus_member_state {ms:?} is not in the model"))
+                })?,
+        ),
+    };
     let chunks: Vec<Chunk> = (0..samples.div_ceil(CHUNK))
         .into_par_iter()
         .with_min_len(4)
@@ -366,10 +429,14 @@ pub fn simulate(
                     ms_uh: Vec::with_capacity(hi - lo),
                     ms_sig: vec![0; n_ms],
                     groups: Default::default(),
+                    flows: Vec::new(),
                 };
                 for i in lo..hi {
                     let o = scratch.run(model, scenario, config, seed, i as u64);
                     absorb(&mut chunk, &o, config);
+                    if let Some(f) = focus {
+                        chunk.flows.push(scratch.cross_border_flows(model, f));
+                    }
                 }
                 chunk
             },
@@ -379,7 +446,9 @@ pub fn simulate(
     let mut ms_rows = Vec::with_capacity(samples);
     let mut ms_sig = vec![0u64; n_ms];
     let mut groups: std::collections::BTreeMap<u32, GroupAcc> = Default::default();
+    let mut flow_rows = Vec::new();
     for ch in chunks {
+        flow_rows.extend(ch.flows);
         totals.extend(ch.totals);
         ms_rows.extend(ch.ms_uh);
         for (a, b) in ms_sig.iter_mut().zip(&ch.ms_sig) {
@@ -450,7 +519,48 @@ pub fn simulate(
     });
 
     let exceedance = exceedance_curve(&uh, config.exceedance_points, lambda);
-    let tail = tail_attribution(model, scenario, config, seed, &uh);
+    let tail = tail_attribution(model, scenario, config, seed, &uh, None);
+    let focus = focus.map(|f| {
+        let fu = f as usize;
+        let mut acc = vec![(0u64, 0.0f64, 0u64, 0.0f64); n_ms];
+        for row in &flow_rows {
+            for &(m, inbound, outbound) in row {
+                let a = &mut acc[m as usize];
+                if inbound > 0.0 {
+                    a.0 += 1;
+                    a.1 += inbound;
+                }
+                if outbound > 0.0 {
+                    a.2 += 1;
+                    a.3 += outbound;
+                }
+            }
+        }
+        let mut flows: Vec<CrossBorderFlow> = acc
+            .iter()
+            .enumerate()
+            .filter(|(_, a)| a.0 > 0 || a.2 > 0)
+            .map(|(m, a)| CrossBorderFlow {
+                member_state: model.member_states[m].clone(),
+                inbound_probability: a.0 as f64 / nf,
+                inbound_mean_user_hours: a.1 / nf,
+                outbound_probability: a.2 as f64 / nf,
+                outbound_mean_user_hours: a.3 / nf,
+            })
+            .collect();
+        flows.sort_by(|a, b| {
+            (b.inbound_mean_user_hours + b.outbound_mean_user_hours)
+                .total_cmp(&(a.inbound_mean_user_hours + a.outbound_mean_user_hours))
+                .then_with(|| a.member_state.cmp(&b.member_state))
+        });
+        FocusResult {
+            member_state: model.member_states[fu].clone(),
+            tail: tail_attribution(model, scenario, config, seed, &per_ms_uh[fu], Some(f)),
+            sample_user_hours: per_ms_uh[fu].clone(),
+            sample_peak_users: per_ms_peak[fu].clone(),
+            flows,
+        }
+    });
     let worst_sample = uh
         .iter()
         .enumerate()
@@ -477,6 +587,7 @@ pub fn simulate(
         events,
         truncated_samples: truncated,
         sample_user_hours: uh,
+        focus,
     })
 }
 
@@ -539,6 +650,7 @@ fn tail_attribution(
     config: &SimConfig,
     seed: u64,
     uh: &[f64],
+    only_member_state: Option<u16>,
 ) -> TailAttribution {
     if uh.is_empty() {
         return TailAttribution::default();
@@ -569,6 +681,9 @@ fn tail_attribution(
                 let mut nodes = Vec::new();
                 let mut edges = Vec::new();
                 for p in scratch.disrupted_provisions(model) {
+                    if only_member_state.is_some_and(|m| model.ms_of[p as usize] != m) {
+                        continue;
+                    }
                     for (x, e) in scratch.chain(model, p) {
                         nodes.push(x);
                         if e != NONE {

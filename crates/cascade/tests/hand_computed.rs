@@ -331,3 +331,62 @@ fn annualised_runs_draw_a_poisson_number_of_events() {
     let r = simulate(&cm, &cs, 20, 11, &cfg).expect("runs");
     assert_eq!(r.user_hours.max, 0.0);
 }
+
+#[test]
+fn peak_people_count_a_person_once_over_services() {
+    // One power outage takes two services (100 and 60 users) from the same
+    // region, and a third service (50 users) from another region of the same
+    // Member State. People affected: max(100, 60) in the first region plus 50
+    // in the second = 150, not the 210 person-services of the old sum.
+    let mut w = node("W", "ES", 60.0);
+    w.region = "ES-R".into();
+    let mut x = node("X", "ES", 50.0);
+    x.region = "ES-OTHER".into();
+    let m = model(
+        vec![node("A", "ES", 0.0), node("B", "ES", 100.0), w, x],
+        vec![
+            dep(0, 1, 0.0, 0.0),
+            dep(0, 2, 0.0, 0.0),
+            dep(0, 3, 0.0, 0.0),
+        ],
+    );
+    let s = outage(&["A"], 5.0);
+    let d = run_one(&m, &s);
+    assert!(close(d.peak_users, 150.0), "{}", d.peak_users);
+    // User-hours still add up over services (a person-service measure).
+    assert!(close(d.user_hours, 5.0 * 210.0), "{}", d.user_hours);
+    let cm = CompiledModel::new(m).expect("valid model");
+    let cs = CompiledScenario::new(&cm, s).expect("valid scenario");
+    let r = simulate(&cm, &cs, 4, 7, &config()).expect("runs");
+    let es = &r.member_states[0];
+    assert!(close(es.peak_users.max, 150.0), "{:?}", es.peak_users);
+    assert!(close(r.peak_users.max, 150.0));
+}
+
+#[test]
+fn peak_people_follow_the_largest_service_over_time() {
+    // B (100 users) is down 0..2 h, W (60 users, same region) 3..6 h: the
+    // people peak is 100, reached while only B is down.
+    let w = node("W", "ES", 60.0);
+    let m = model(
+        vec![
+            node("A", "ES", 0.0),
+            node("B", "ES", 100.0),
+            node("A2", "ES", 0.0),
+            w,
+        ],
+        vec![dep(0, 1, 0.0, 0.0), dep(2, 3, 3.0, 0.0)],
+    );
+    let mut s = outage(&["A"], 2.0);
+    let mut late = s.components[0].clone();
+    late.footprint = Footprint::Area {
+        filter: NodeFilter {
+            ids: vec!["A2".into()],
+            ..Default::default()
+        },
+    };
+    late.damage[0].repair_hours = Dist::constant(6.0);
+    s.components.push(late);
+    let d = run_one(&m, &s);
+    assert!(close(d.peak_users, 100.0), "{}", d.peak_users);
+}

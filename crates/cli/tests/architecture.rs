@@ -53,7 +53,15 @@ const HTTP: [&str; 6] = [
 
 #[test]
 fn engines_and_vocabulary_have_no_database_http_or_runtime() {
-    for krate in ["core", "pdq", "hamming", "cascade", "europe", "accuracy"] {
+    for krate in [
+        "core",
+        "pdq",
+        "hamming",
+        "cascade",
+        "europe",
+        "accuracy",
+        "assessment",
+    ] {
         let deps = normal_dependencies(krate);
         for bad in DATABASE.iter().chain(HTTP.iter()).chain(["tokio"].iter()) {
             assert!(

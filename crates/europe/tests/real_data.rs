@@ -108,6 +108,43 @@ fn iberia_split_matches_orders_of_magnitude() {
 }
 
 #[test]
+fn peak_people_of_the_iberian_split_never_exceed_the_population() {
+    // Regression: peak users used to be summed over services (electricity,
+    // telecom, water, waste water, payments, ...), so the split reported
+    // ~1.9e8 "users" for ~58 million people in Spain and Portugal.
+    let (em, _) = europe();
+    let r = run("iberia-2025-system-split", 8);
+    let pop = |ms: &str| em.stats.population_by_member_state[ms];
+    let peak = |ms: &str| {
+        r.member_states
+            .iter()
+            .find(|m| m.member_state == ms)
+            .map_or(0.0, |m| m.peak_users.max)
+    };
+    let (es, pt) = (peak("ES"), peak("PT"));
+    assert!(es <= pop("ES") * (1.0 + 1e-9), "ES {es} > {}", pop("ES"));
+    assert!(pt <= pop("PT") * (1.0 + 1e-9), "PT {pt} > {}", pop("PT"));
+    assert!(
+        es + pt <= pop("ES") + pop("PT"),
+        "Iberia {} > {}",
+        es + pt,
+        pop("ES") + pop("PT")
+    );
+    // Spain goes dark: tens of millions of people at the peak.
+    assert!(es > 1e7, "ES {es}");
+    for m in &r.member_states {
+        assert!(
+            m.peak_users.max <= pop(&m.member_state) * (1.0 + 1e-9),
+            "{} {}",
+            m.member_state,
+            m.peak_users.max
+        );
+    }
+    let everyone: f64 = r.member_states.iter().map(|m| pop(&m.member_state)).sum();
+    assert!(r.peak_users.max <= everyone * (1.0 + 1e-9));
+}
+
+#[test]
 fn scenario_library_is_complete_and_runs() {
     let (em, cm) = europe();
     let all = scenarios(em);

@@ -1,5 +1,6 @@
 //! One module per command group.
 
+pub mod assess;
 pub mod audit;
 pub mod detect;
 pub mod hash;

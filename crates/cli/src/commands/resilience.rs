@@ -30,6 +30,10 @@ pub enum ResilienceCommand {
     /// open data: user-hours, peak users, cross-border and six-Member-State
     /// flags, per Member State.
     Simulate(super::simulate::SimulateArgs),
+    /// Member State risk assessment (CER Art. 5): run the whole scenario
+    /// library on the European model and write one printable HTML report
+    /// (risk matrix, exceedance curves, tail risk, cross-border exposure).
+    Assess(super::assess::AssessArgs),
     /// Import registry records from CSV files (named entities.csv,
     /// provisions.csv, assets.csv, dependencies.csv) and/or JSON bundles.
     /// All or nothing: every bad row is reported and nothing is written.
@@ -226,6 +230,7 @@ pub fn run(cmd: ResilienceCommand) -> anyhow::Result<ExitCode> {
             // Pure computation on the open data: no store.
             ResilienceCommand::Scenarios(args) => super::simulate::scenarios(args),
             ResilienceCommand::Simulate(args) => super::simulate::simulate(args),
+            ResilienceCommand::Assess(args) => super::assess::assess(args),
             ResilienceCommand::Import {
                 db,
                 files,

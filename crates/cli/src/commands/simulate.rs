@@ -67,7 +67,7 @@ pub fn scenarios(args: ScenariosArgs) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-fn data_root(given: Option<PathBuf>) -> anyhow::Result<PathBuf> {
+pub(crate) fn data_root(given: Option<PathBuf>) -> anyhow::Result<PathBuf> {
     let root = given.unwrap_or_else(bulwark_europe::default_data_root);
     if !root.join("grid").is_dir() || !root.join("geo").is_dir() {
         return Err(UsageError(format!(
@@ -79,7 +79,7 @@ fn data_root(given: Option<PathBuf>) -> anyhow::Result<PathBuf> {
     Ok(root)
 }
 
-fn spinner(message: &str) -> Option<indicatif::ProgressBar> {
+pub(crate) fn spinner(message: &str) -> Option<indicatif::ProgressBar> {
     if !std::io::IsTerminal::is_terminal(&std::io::stderr()) {
         return None;
     }
