@@ -52,7 +52,7 @@ pub use model::{
 pub use results::{
     Comparison, DependencyShare, DisruptedProvision, EntityShare, ExceedancePoint, GroupResult,
     MeasureComparison, MemberStateResult, PathStep, SampleDetail, SimConfig, SimulationResult,
-    Stats, TailAttribution, compare, replay_sample, simulate,
+    Stats, TailAttribution, compare, replay_sample, simulate, simulate_with_progress,
 };
 pub use scenario::{
     Centrality, DamageRule, DependencyFilter, Footprint, Fragility, HazardClass, HazardComponent,

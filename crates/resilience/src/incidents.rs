@@ -193,6 +193,25 @@ pub struct IncidentView {
     pub routing: Routing,
 }
 
+impl Clock {
+    /// Whether the stage still awaits its report.
+    pub fn is_open(&self) -> bool {
+        self.submitted_at.is_none()
+    }
+
+    /// Time from `now` to the due time: negative once overdue.
+    pub fn time_left(&self, now: Timestamp) -> TimeDelta {
+        self.due_at.as_datetime() - now.as_datetime()
+    }
+}
+
+impl IncidentView {
+    /// Whether any stage of any regime still awaits its report.
+    pub fn is_open(&self) -> bool {
+        self.clocks.iter().any(Clock::is_open)
+    }
+}
+
 // -------------------------------------------------------------- the clocks
 
 /// CER Art. 15(1): the initial notification is due no later than 24 hours
@@ -881,6 +900,14 @@ pub async fn list(store: &Store, ms: Country, now: Timestamp) -> Result<Vec<Inci
         out.push(view(id, ms, created, facts, &submitted, &thresholds, now));
     }
     Ok(out)
+}
+
+/// The incidents of `ms` with a stage still awaiting its report (the
+/// incident board), newest first, with their clocks at `now`.
+pub async fn open(store: &Store, ms: Country, now: Timestamp) -> Result<Vec<IncidentView>> {
+    let mut all = list(store, ms, now).await?;
+    all.retain(IncidentView::is_open);
+    Ok(all)
 }
 
 /// One incident of `ms` with its clocks at `now`.

@@ -53,6 +53,10 @@ impl Modify for BearerAuth {
         api::resilience::report_incident,
         api::resilience::get_incident,
         api::resilience::submit_report,
+        api::simulations::start_simulation,
+        api::simulations::list_simulations,
+        api::simulations::get_simulation,
+        api::simulations::exceedance_svg,
     ),
     modifiers(&BearerAuth)
 )]

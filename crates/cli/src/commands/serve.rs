@@ -25,6 +25,10 @@ pub struct ServeArgs {
     /// Mark the session cookie Secure (when served over HTTPS).
     #[arg(long)]
     secure_cookies: bool,
+    /// The open-data folder (GridKit, SciGRID gas, GeoNames) the European
+    /// model for simulation runs is built from, as the project's `../shared/data`.
+    #[arg(long, env = "BULWARK_DATA")]
+    data: Option<std::path::PathBuf>,
 }
 
 /// Runs the server until SIGINT or SIGTERM.
@@ -54,6 +58,7 @@ pub fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
         }
         let config = ServerConfig {
             secure_cookies: args.secure_cookies,
+            data_root: args.data,
             ..ServerConfig::default()
         };
         bulwark_server::serve(listener, store, config, bulwark_server::shutdown_signal()).await?;
