@@ -331,3 +331,26 @@ fn annualised_runs_draw_a_poisson_number_of_events() {
     let r = simulate(&cm, &cs, 20, 11, &cfg).expect("runs");
     assert_eq!(r.user_hours.max, 0.0);
 }
+
+#[test]
+fn progress_reports_every_sample_and_leaves_the_result_unchanged() {
+    let m = model(
+        vec![node("A", "ES", 0.0), node("B", "ES", 100.0)],
+        vec![dep(0, 1, 2.0, 0.0)],
+    );
+    let cm = CompiledModel::new(m).unwrap();
+    let cs = CompiledScenario::new(&cm, outage(&["A"], 5.0)).unwrap();
+    let samples = 300;
+    let plain = simulate(&cm, &cs, samples, 9, &config()).unwrap();
+    let seen = std::sync::Mutex::new(Vec::new());
+    let with = simulate_with_progress(&cm, &cs, samples, 9, &config(), &|n| {
+        seen.lock().unwrap().push(n);
+    })
+    .unwrap();
+    assert_eq!(plain, with);
+    let mut seen = seen.into_inner().unwrap();
+    seen.sort_unstable();
+    assert_eq!(seen.last(), Some(&samples));
+    assert!(seen.windows(2).all(|w| w[0] < w[1]), "{seen:?}");
+    assert!(seen.len() > 1, "progress is reported per chunk, not once");
+}

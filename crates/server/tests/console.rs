@@ -304,3 +304,62 @@ async fn incident_board_flags_overdue_clocks_and_shows_routing() {
     );
     server.stop().await;
 }
+
+#[tokio::test]
+async fn simulation_form_names_bad_fields_and_starts_a_run() {
+    let server = TestServer::start().await;
+    let analyst = server.token(Role::Analyst, "*").await;
+    let c = browser_like();
+    c.post(server.url("/console/login"))
+        .form(&[("token", &analyst)])
+        .send()
+        .await
+        .unwrap();
+    let page = c
+        .get(server.url("/console/resilience/simulations"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(page.contains("iberia-2025-system-split"), "no catalogue");
+    let csrf = csrf_of(&page);
+    let post = |scenario: &str, samples: &str, seed: &str| {
+        let form = vec![
+            ("csrf", csrf.clone()),
+            ("scenario", scenario.to_string()),
+            ("samples", samples.to_string()),
+            ("seed", seed.to_string()),
+            ("purpose", "console test".to_string()),
+        ];
+        c.post(server.url("/console/resilience/simulations"))
+            .form(&form)
+            .send()
+    };
+    for (scenario, samples, seed, field) in [
+        ("cyber-cloud-provider", "many", "1", "samples"),
+        ("cyber-cloud-provider", "0", "1", "samples"),
+        ("cyber-cloud-provider", "4", "-1", "seed"),
+        ("no-such-scenario", "4", "1", "scenario"),
+    ] {
+        let r = post(scenario, samples, seed).await.unwrap();
+        assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY, "{field}");
+        assert!(r.text().await.unwrap().contains(field), "{field}");
+    }
+    let r = post("cyber-cloud-provider", "4", "5").await.unwrap();
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let to = r.headers()["location"].to_str().unwrap().to_string();
+    assert!(to.starts_with("/console/resilience/simulations/"), "{to}");
+    let run = c.get(server.url(&to)).send().await.unwrap();
+    assert_eq!(run.status(), StatusCode::OK);
+    assert!(run.text().await.unwrap().contains("id=\"sim-status\""));
+    // Audited with the form's purpose.
+    let records = bulwark_store::audit::recent(&server.store, 20).await.unwrap();
+    let start = records
+        .iter()
+        .find(|r| r.action == "resilience.simulation.start")
+        .expect("start audited");
+    assert_eq!(start.purpose, "console test");
+    server.stop().await;
+}

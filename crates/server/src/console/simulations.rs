@@ -150,13 +150,11 @@ pub struct StartForm {
     purpose: String,
 }
 
-fn number(field: &str, text: &str) -> Result<u64, Response> {
-    text.trim().parse::<u64>().map_err(|_| {
-        error_page(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            &format!("{field}: must be a whole number of 0 or more"),
-        )
-    })
+/// A form number, or the message naming the field.
+fn number(field: &str, text: &str) -> Result<u64, String> {
+    text.trim()
+        .parse::<u64>()
+        .map_err(|_| format!("{field}: must be a whole number of 0 or more"))
 }
 
 /// `POST /console/resilience/simulations`: starts a run and goes to its page.
@@ -165,13 +163,9 @@ pub async fn start(
     Caller(p): Caller,
     CsrfForm(form): CsrfForm<StartForm>,
 ) -> Response {
-    let samples = match number("samples", &form.samples) {
-        Ok(n) => n,
-        Err(r) => return r,
-    };
-    let seed = match number("seed", &form.seed) {
-        Ok(n) => n,
-        Err(r) => return r,
+    let (samples, seed) = match (number("samples", &form.samples), number("seed", &form.seed)) {
+        (Ok(samples), Ok(seed)) => (samples, seed),
+        (Err(m), _) | (_, Err(m)) => return error_page(StatusCode::UNPROCESSABLE_ENTITY, &m),
     };
     let request = NewSimulation {
         scenario: form.scenario,
