@@ -355,7 +355,9 @@ async fn simulation_form_names_bad_fields_and_starts_a_run() {
     assert_eq!(run.status(), StatusCode::OK);
     assert!(run.text().await.unwrap().contains("id=\"sim-status\""));
     // Audited with the form's purpose.
-    let records = bulwark_store::audit::recent(&server.store, 20).await.unwrap();
+    let records = bulwark_store::audit::recent(&server.store, 20)
+        .await
+        .unwrap();
     let start = records
         .iter()
         .find(|r| r.action == "resilience.simulation.start")

@@ -37,7 +37,7 @@ pub fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;
-    runtime.block_on(async move {
+    let outcome = runtime.block_on(async move {
         let location = match (&args.db, args.demo) {
             (Some(db), _) => db.clone(),
             (None, true) => "bulwark-demo.db".to_string(),
@@ -64,5 +64,9 @@ pub fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
         bulwark_server::serve(listener, store, config, bulwark_server::shutdown_signal()).await?;
         tracing::info!("stopped cleanly");
         Ok(ExitCode::SUCCESS)
-    })
+    });
+    // A simulation run still computing on a blocking thread would hold the
+    // exit until it finished; it is marked interrupted at the next start.
+    runtime.shutdown_timeout(std::time::Duration::from_secs(5));
+    outcome
 }
