@@ -1043,6 +1043,22 @@ mod tests {
     use super::*;
 
     #[test]
+    fn cer_art_15_time_left_runs_negative_once_overdue_and_stops_when_submitted() {
+        let aware: Timestamp = "2027-03-10T08:00:00Z".parse().unwrap();
+        let now: Timestamp = "2027-03-11T10:00:00Z".parse().unwrap();
+        let clocks = cer_clocks(aware, &BTreeMap::new(), now);
+        let initial = &clocks[0];
+        assert_eq!(initial.stage, Stage::InitialNotification);
+        assert_eq!(initial.status, ClockStatus::Overdue);
+        assert_eq!(initial.time_left(now), TimeDelta::hours(-2));
+        assert!(initial.is_open());
+        let submitted = BTreeMap::from([(Stage::InitialNotification, now)]);
+        let clocks = cer_clocks(aware, &submitted, now);
+        assert!(!clocks[0].is_open());
+        assert!(clocks[1].is_open());
+    }
+
+    #[test]
     fn one_month_is_a_calendar_month_clamped_to_month_end() {
         let t: Timestamp = "2027-01-31T10:00:00Z".parse().unwrap();
         assert_eq!(plus_one_month(t).to_string(), "2027-02-28T10:00:00.000000Z");
