@@ -45,8 +45,17 @@ impl Runner {
                 let root = self.data_root.clone();
                 match tokio::task::spawn_blocking(move || Engine::build(&root)).await {
                     Ok(Ok(engine)) => Ok(Arc::new(engine)),
-                    Ok(Err(e)) => Err(e.to_string()),
-                    Err(e) => Err(format!("the model build stopped: {e}")),
+                    Ok(Err(e)) => {
+                        // The detail names files on the server: log it, do not answer it.
+                        tracing::error!(error = %e, "could not build the European model");
+                        Err("the European model could not be built from the open data; \
+                             see the server log"
+                            .to_string())
+                    }
+                    Err(e) => {
+                        tracing::error!(error = %e, "the model build stopped");
+                        Err("the European model build stopped; see the server log".to_string())
+                    }
                 }
             })
             .await

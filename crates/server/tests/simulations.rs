@@ -281,3 +281,49 @@ async fn bad_requests_name_the_field_and_write_nothing() {
     assert_eq!(r.status(), StatusCode::FORBIDDEN);
     server.stop().await;
 }
+
+#[tokio::test]
+async fn a_run_without_the_open_data_fails_and_says_so() {
+    let empty = tempfile::tempdir().unwrap();
+    let server = TestServer::start_with(bulwark_server::ServerConfig {
+        data_root: Some(empty.path().to_path_buf()),
+        ..Default::default()
+    })
+    .await;
+    let analyst = server.token(Role::Analyst, "*").await;
+    let r = start(
+        &server,
+        &analyst,
+        json!({"scenario": "cyber-cloud-provider", "samples": 2}),
+    )
+    .await;
+    assert_eq!(r.status(), StatusCode::ACCEPTED);
+    let run: Value = r.json().await.unwrap();
+    let id = run["id"].as_str().unwrap();
+    let failed = wait_until_final(&server, &analyst, id).await;
+    assert_eq!(failed["status"], "failed", "{failed}");
+    let error = failed["error"].as_str().unwrap();
+    assert!(error.contains("could not be built"), "{error}");
+    let dir = empty.path().to_str().unwrap();
+    assert!(
+        !error.contains(dir),
+        "a server path reached the answer: {error}"
+    );
+    assert!(failed["summary"].is_null());
+    let r = client()
+        .get(server.url(&format!(
+            "/api/v1/resilience/simulations/{id}/exceedance.svg"
+        )))
+        .bearer_auth(&analyst)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::CONFLICT);
+    let records = audit::recent(&server.store, 20).await.unwrap();
+    let finish = records
+        .iter()
+        .find(|r| r.action == "resilience.simulation.finish")
+        .expect("the failure is audited");
+    assert_eq!(finish.details["status"], "failed");
+    server.stop().await;
+}

@@ -18,6 +18,11 @@ pub struct TestServer {
 
 impl TestServer {
     pub async fn start() -> TestServer {
+        Self::start_with(ServerConfig::default()).await
+    }
+
+    /// A server with these settings.
+    pub async fn start_with(config: ServerConfig) -> TestServer {
         let dir = tempfile::tempdir().unwrap();
         let db_path = dir.path().join("bulwark.db");
         let store = Store::open(db_path.to_str().unwrap()).await.unwrap();
@@ -26,7 +31,7 @@ impl TestServer {
         let (tx, rx) = tokio::sync::oneshot::channel::<()>();
         let serve_store = store.clone();
         let handle = tokio::spawn(async move {
-            bulwark_server::serve(listener, serve_store, ServerConfig::default(), async {
+            bulwark_server::serve(listener, serve_store, config, async {
                 let _ = rx.await;
             })
             .await
