@@ -68,6 +68,7 @@ pub use results::{
     Comparison, CrossBorderFlow, DependencyShare, DisruptedProvision, EntityShare, ExceedancePoint,
     FocusResult, GroupResult, MeasureComparison, MemberStateResult, PathStep, SampleDetail,
     SimConfig, SimulationResult, Stats, TailAttribution, compare, replay_sample, simulate,
+    simulate_with_progress,
 };
 pub use scenario::{
     Centrality, DamageRule, DependencyFilter, Footprint, Fragility, HazardClass, HazardComponent,

@@ -401,6 +401,23 @@ pub fn simulate(
     seed: u64,
     config: &SimConfig,
 ) -> Result<SimulationResult, CascadeError> {
+    simulate_with_progress(model, scenario, samples, seed, config, &|_| {})
+}
+
+/// [`simulate`], calling `progress` with the number of samples finished so
+/// far each time a chunk of samples completes. It is called from the worker
+/// threads, so calls may arrive slightly out of order: keep the largest
+/// count seen. The callback does not influence the result: the same seed gives the same
+/// result with or without it. Aggregation, tail attribution and the replay
+/// of the worst sample follow the last call.
+pub fn simulate_with_progress(
+    model: &CompiledModel,
+    scenario: &CompiledScenario,
+    samples: usize,
+    seed: u64,
+    config: &SimConfig,
+    progress: &(dyn Fn(usize) + Sync),
+) -> Result<SimulationResult, CascadeError> {
     config.validate()?;
     let n_ms = model.member_states.len();
     let focus = match &config.focus_member_state {
@@ -416,6 +433,7 @@ pub fn simulate(
                 })?,
         ),
     };
+    let done = std::sync::atomic::AtomicUsize::new(0);
     let chunks: Vec<Chunk> = (0..samples.div_ceil(CHUNK))
         .into_par_iter()
         .with_min_len(4)
@@ -438,6 +456,9 @@ pub fn simulate(
                         chunk.flows.push(scratch.cross_border_flows(model, f));
                     }
                 }
+                let finished =
+                    done.fetch_add(hi - lo, std::sync::atomic::Ordering::Relaxed) + (hi - lo);
+                progress(finished);
                 chunk
             },
         )

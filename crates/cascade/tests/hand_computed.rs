@@ -390,3 +390,26 @@ fn peak_people_follow_the_largest_service_over_time() {
     let d = run_one(&m, &s);
     assert!(close(d.peak_users, 100.0), "{}", d.peak_users);
 }
+
+#[test]
+fn progress_reports_every_sample_and_leaves_the_result_unchanged() {
+    let m = model(
+        vec![node("A", "ES", 0.0), node("B", "ES", 100.0)],
+        vec![dep(0, 1, 2.0, 0.0)],
+    );
+    let cm = CompiledModel::new(m).unwrap();
+    let cs = CompiledScenario::new(&cm, outage(&["A"], 5.0)).unwrap();
+    let samples = 300;
+    let plain = simulate(&cm, &cs, samples, 9, &config()).unwrap();
+    let seen = std::sync::Mutex::new(Vec::new());
+    let with = simulate_with_progress(&cm, &cs, samples, 9, &config(), &|n| {
+        seen.lock().unwrap().push(n);
+    })
+    .unwrap();
+    assert_eq!(plain, with);
+    let mut seen = seen.into_inner().unwrap();
+    seen.sort_unstable();
+    assert_eq!(seen.last(), Some(&samples));
+    assert!(seen.windows(2).all(|w| w[0] < w[1]), "{seen:?}");
+    assert!(seen.len() > 1, "progress is reported per chunk, not once");
+}

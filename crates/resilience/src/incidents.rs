@@ -193,6 +193,25 @@ pub struct IncidentView {
     pub routing: Routing,
 }
 
+impl Clock {
+    /// Whether the stage still awaits its report.
+    pub fn is_open(&self) -> bool {
+        self.submitted_at.is_none()
+    }
+
+    /// Time from `now` to the due time: negative once overdue.
+    pub fn time_left(&self, now: Timestamp) -> TimeDelta {
+        self.due_at.as_datetime() - now.as_datetime()
+    }
+}
+
+impl IncidentView {
+    /// Whether any stage of any regime still awaits its report.
+    pub fn is_open(&self) -> bool {
+        self.clocks.iter().any(Clock::is_open)
+    }
+}
+
 // -------------------------------------------------------------- the clocks
 
 /// CER Art. 15(1): the initial notification is due no later than 24 hours
@@ -883,6 +902,14 @@ pub async fn list(store: &Store, ms: Country, now: Timestamp) -> Result<Vec<Inci
     Ok(out)
 }
 
+/// The incidents of `ms` with a stage still awaiting its report (the
+/// incident board), newest first, with their clocks at `now`.
+pub async fn open(store: &Store, ms: Country, now: Timestamp) -> Result<Vec<IncidentView>> {
+    let mut all = list(store, ms, now).await?;
+    all.retain(IncidentView::is_open);
+    Ok(all)
+}
+
 /// One incident of `ms` with its clocks at `now`.
 pub async fn get(
     store: &Store,
@@ -1014,6 +1041,22 @@ pub async fn submit(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn cer_art_15_time_left_runs_negative_once_overdue_and_stops_when_submitted() {
+        let aware: Timestamp = "2027-03-10T08:00:00Z".parse().unwrap();
+        let now: Timestamp = "2027-03-11T10:00:00Z".parse().unwrap();
+        let clocks = cer_clocks(aware, &BTreeMap::new(), now);
+        let initial = &clocks[0];
+        assert_eq!(initial.stage, Stage::InitialNotification);
+        assert_eq!(initial.status, ClockStatus::Overdue);
+        assert_eq!(initial.time_left(now), TimeDelta::hours(-2));
+        assert!(initial.is_open());
+        let submitted = BTreeMap::from([(Stage::InitialNotification, now)]);
+        let clocks = cer_clocks(aware, &submitted, now);
+        assert!(!clocks[0].is_open());
+        assert!(clocks[1].is_open());
+    }
 
     #[test]
     fn one_month_is_a_calendar_month_clamped_to_month_end() {

@@ -12,6 +12,9 @@
 //! - [`incidents`]: CER Art. 15 and NIS2 Art. 23 clocks in parallel,
 //!   significance (CER Art. 15(1), Implementing Regulation (EU) 2024/2690)
 //!   and cross-border routing.
+//! - [`simulations`]: stored runs of the cascading-disruption simulation
+//!   (`bulwark-cascade` on the European model of `bulwark-europe`) with
+//!   status, progress and a result summary.
 //!
 //! Architecture invariant: no HTTP, no CLI; SQL only in this crate's
 //! storage functions; every write goes through `Store::write` with an audit
@@ -24,6 +27,7 @@ pub mod import;
 pub mod incidents;
 pub mod registry;
 pub mod services;
+pub mod simulations;
 pub mod thresholds;
 pub mod vocab;
 

@@ -18,7 +18,9 @@ pub mod console;
 pub mod error;
 pub mod json;
 pub mod openapi;
+pub mod plot;
 pub mod routes;
+pub mod runner;
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -48,6 +50,10 @@ pub struct ServerConfig {
     pub secure_cookies: bool,
     /// Longest a request may take before it is answered 408.
     pub request_timeout: Duration,
+    /// The open-data folder (`grid/`, `geo/`) the European model for
+    /// simulation runs is built from; `None`: the project's `shared/data`
+    /// as seen from the source tree (`bulwark_europe::default_data_root`).
+    pub data_root: Option<std::path::PathBuf>,
 }
 
 impl Default for ServerConfig {
@@ -55,6 +61,7 @@ impl Default for ServerConfig {
         ServerConfig {
             secure_cookies: false,
             request_timeout: Duration::from_secs(30),
+            data_root: None,
         }
     }
 }
@@ -71,6 +78,8 @@ pub struct AppState {
     /// The detection pillar's live indicator index (loaded at start-up,
     /// updated after each committed list or indicator change).
     pub detection: Arc<bulwark_detection::Matcher>,
+    /// Runs simulation runs in the background.
+    pub runner: Arc<runner::Runner>,
 }
 
 /// Every API and console route with its permission (for tests and docs).
@@ -89,11 +98,16 @@ pub fn app(
     let specs = Arc::new(registry.specs);
     let doc = openapi::document(&specs);
     let doc = serde_json::to_value(&doc).unwrap_or(serde_json::Value::Null);
+    let data_root = config
+        .data_root
+        .clone()
+        .unwrap_or_else(bulwark_europe::default_data_root);
     let state = AppState {
         store,
         config: Arc::new(config.clone()),
         openapi: Arc::new(doc),
         detection,
+        runner: Arc::new(runner::Runner::new(data_root)),
     };
     let access_state = access::AccessState {
         app: state.clone(),
@@ -179,6 +193,20 @@ pub async fn serve(
     bulwark_resilience::migrate(&store)
         .await
         .map_err(|e| std::io::Error::other(e.to_string()))?;
+    // Runs a previous process left unfinished will not finish: say so.
+    let interrupted = bulwark_resilience::simulations::interrupt_unfinished(
+        &store,
+        &bulwark_store::Actor::system(),
+        bulwark_core::Timestamp::now(),
+    )
+    .await
+    .map_err(|e| std::io::Error::other(e.to_string()))?;
+    if interrupted > 0 {
+        tracing::warn!(
+            runs = interrupted,
+            "marked unfinished simulation runs as failed"
+        );
+    }
     bulwark_detection::migrate(&store)
         .await
         .map_err(|e| std::io::Error::other(e.to_string()))?;

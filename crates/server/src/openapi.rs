@@ -80,6 +80,10 @@ impl Modify for BearerAuth {
         api::detection::error_rates,
         api::detection::transparency_figures,
         api::detection::purge,
+        api::simulations::start_simulation,
+        api::simulations::list_simulations,
+        api::simulations::get_simulation,
+        api::simulations::exceedance_svg,
     ),
     modifiers(&BearerAuth)
 )]

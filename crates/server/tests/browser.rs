@@ -1,5 +1,6 @@
 //! The console in a real headless Chromium: sign in, see the dashboard,
-//! issue a token, see its audit event and the chain verified, sign out.
+//! issue a token, see its audit event and the chain verified, sign out;
+//! then, as an analyst, run a small simulation and see its plot appear.
 //!
 //! Needs `chromium` and `chromedriver` (`.ci/setup.sh` installs them). Without
 //! them the test is skipped with a note, unless `BULWARK_REQUIRE_BROWSER=1`
@@ -191,6 +192,70 @@ async fn console_sign_in_dashboard_action_and_audit_in_chromium() {
             .path()
             .ends_with("/console/login")
     );
+
+    // An analyst runs a small simulation from the console and sees its plot.
+    let analyst = server.token(Role::Analyst, "*").await;
+    type_into(&b, "token", &analyst).await;
+    click(&b, "sign-in").await;
+    b.wait().for_element(Locator::Id("whoami")).await.unwrap();
+    click(&b, "dash-simulations").await;
+    b.wait()
+        .for_element(Locator::Css(
+            "#scenario option[value='iberia-2025-system-split']",
+        ))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    let samples = b.find(Locator::Id("samples")).await.unwrap();
+    samples.clear().await.unwrap();
+    samples.send_keys("8").await.unwrap();
+    click(&b, "start-simulation").await;
+    // The run page refreshes itself until the run is done; then the plot
+    // appears. (Bounded only so that a broken build does not hang.)
+    let plot = match b
+        .wait()
+        .at_most(Duration::from_secs(900))
+        .for_element(Locator::Id("exceedance-plot"))
+        .await
+    {
+        Ok(e) => e,
+        Err(e) => panic!(
+            "no plot ({e}); at {} with page:\n{}",
+            b.current_url().await.unwrap(),
+            b.source().await.unwrap()
+        ),
+    };
+    let status = text_of(&b, "sim-status").await;
+    assert!(status.contains("done"), "{status}");
+    // The image loaded (an SVG with a width), not a broken image.
+    let mut width = 0;
+    for _ in 0..100 {
+        width = b
+            .execute(
+                "return document.getElementById('exceedance-plot').naturalWidth;",
+                vec![],
+            )
+            .await
+            .unwrap()
+            .as_u64()
+            .unwrap_or(0);
+        if width > 0 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(width > 0, "the exceedance plot did not load");
+    assert!(
+        plot.attr("src")
+            .await
+            .unwrap()
+            .unwrap()
+            .ends_with("/exceedance.svg")
+    );
+    let states = text_of(&b, "sim-states").await;
+    assert!(states.contains("ES"), "{states}");
 
     b.close().await.unwrap();
     server.stop().await;

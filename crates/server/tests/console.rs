@@ -185,3 +185,183 @@ async fn console_pages_refuse_roles_without_permission() {
     );
     server.stop().await;
 }
+
+#[tokio::test]
+async fn incident_board_flags_overdue_clocks_and_shows_routing() {
+    let server = TestServer::start().await;
+    let analyst = server.token(Role::Analyst, "DE").await;
+    let api = common::client();
+    let r = api
+        .post(server.url("/api/v1/resilience/DE/import"))
+        .bearer_auth(&analyst)
+        .json(&serde_json::json!({"entities": [
+            {"key": "DE-TSO-1", "name": "Nordnetz", "member_state": "DE", "sector": "energy",
+             "subsector": "electricity", "category": "transmission system operator"}
+        ]}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    let ago = |hours: i64| (chrono::Utc::now() - chrono::TimeDelta::hours(hours)).to_rfc3339();
+    let mut ids = Vec::new();
+    for (aware, states) in [(ago(72), vec!["DE", "AT"]), (ago(1), vec!["DE"])] {
+        let r = api
+            .post(server.url("/api/v1/resilience/DE/incidents"))
+            .bearer_auth(&analyst)
+            .json(
+                &serde_json::json!({"entity": "DE-TSO-1", "aware_at": aware, "cer": true,
+                                      "nis2": true, "affected_states": states}),
+            )
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), StatusCode::CREATED);
+        let v: serde_json::Value = r.json().await.unwrap();
+        ids.push(v["id"].as_str().unwrap().to_string());
+    }
+
+    let c = browser_like();
+    c.post(server.url("/console/login"))
+        .form(&[("token", &analyst)])
+        .send()
+        .await
+        .unwrap();
+    let dash = c
+        .get(server.url("/console"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(dash.contains("/console/resilience/incidents"), "no link");
+    // A national token gets no link to the EU-wide simulations.
+    assert!(!dash.contains("/console/resilience/simulations"));
+    let index = c
+        .get(server.url("/console/resilience/incidents"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(index.contains("/console/resilience/DE/incidents"));
+    assert!(!index.contains("/console/resilience/FR/incidents"));
+
+    let r = c
+        .get(server.url("/console/resilience/DE/incidents"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    let board = r.text().await.unwrap();
+    let card = |id: &str| {
+        let start = board
+            .find(&format!("id=\"incident-{id}\""))
+            .expect("incident on the board");
+        let rest = &board[start..];
+        let end = rest[1..]
+            .find("id=\"incident-")
+            .map(|i| i + 1)
+            .unwrap_or(rest.len());
+        rest[..end].to_string()
+    };
+    let old = card(&ids[0]);
+    assert!(old.contains("OVERDUE"), "{old}");
+    assert!(old.contains("overdue by"), "{old}");
+    // 72 h after becoming aware: the CER initial notification and the NIS2
+    // early warning (24 h) are overdue, the NIS2 notification (72 h) is
+    // due about now, and the one-month reports are pending.
+    assert!(
+        old.contains("CER Art. 15") && old.contains("NIS2 Art. 23"),
+        "{old}"
+    );
+    assert!(old.contains("pending"), "{old}");
+    assert!(
+        old.contains("(single point of contact)") && old.contains("AT"),
+        "{old}"
+    );
+    let fresh = card(&ids[1]);
+    assert!(!fresh.contains("OVERDUE"), "{fresh}");
+    assert!(fresh.contains("22 h") || fresh.contains("23 h"), "{fresh}");
+
+    // Another Member State's board and the simulations are out of scope.
+    assert_eq!(
+        c.get(server.url("/console/resilience/FR/incidents"))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        StatusCode::FORBIDDEN
+    );
+    assert_eq!(
+        c.get(server.url("/console/resilience/simulations"))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        StatusCode::FORBIDDEN
+    );
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn simulation_form_names_bad_fields_and_starts_a_run() {
+    let server = TestServer::start().await;
+    let analyst = server.token(Role::Analyst, "*").await;
+    let c = browser_like();
+    c.post(server.url("/console/login"))
+        .form(&[("token", &analyst)])
+        .send()
+        .await
+        .unwrap();
+    let page = c
+        .get(server.url("/console/resilience/simulations"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(page.contains("iberia-2025-system-split"), "no catalogue");
+    let csrf = csrf_of(&page);
+    let post = |scenario: &str, samples: &str, seed: &str| {
+        let form = vec![
+            ("csrf", csrf.clone()),
+            ("scenario", scenario.to_string()),
+            ("samples", samples.to_string()),
+            ("seed", seed.to_string()),
+            ("purpose", "console test".to_string()),
+        ];
+        c.post(server.url("/console/resilience/simulations"))
+            .form(&form)
+            .send()
+    };
+    for (scenario, samples, seed, field) in [
+        ("cyber-cloud-provider", "many", "1", "samples"),
+        ("cyber-cloud-provider", "0", "1", "samples"),
+        ("cyber-cloud-provider", "4", "-1", "seed"),
+        ("no-such-scenario", "4", "1", "scenario"),
+    ] {
+        let r = post(scenario, samples, seed).await.unwrap();
+        assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY, "{field}");
+        assert!(r.text().await.unwrap().contains(field), "{field}");
+    }
+    let r = post("cyber-cloud-provider", "4", "5").await.unwrap();
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let to = r.headers()["location"].to_str().unwrap().to_string();
+    assert!(to.starts_with("/console/resilience/simulations/"), "{to}");
+    let run = c.get(server.url(&to)).send().await.unwrap();
+    assert_eq!(run.status(), StatusCode::OK);
+    assert!(run.text().await.unwrap().contains("id=\"sim-status\""));
+    // Audited with the form's purpose.
+    let records = bulwark_store::audit::recent(&server.store, 20)
+        .await
+        .unwrap();
+    let start = records
+        .iter()
+        .find(|r| r.action == "resilience.simulation.start")
+        .expect("start audited");
+    assert_eq!(start.purpose, "console test");
+    server.stop().await;
+}

@@ -25,6 +25,10 @@ pub struct ServeArgs {
     /// Mark the session cookie Secure (when served over HTTPS).
     #[arg(long)]
     secure_cookies: bool,
+    /// The open-data folder (GridKit, SciGRID gas, GeoNames) the European
+    /// model for simulation runs is built from, as the project's `../shared/data`.
+    #[arg(long, env = "BULWARK_DATA")]
+    data: Option<std::path::PathBuf>,
 }
 
 /// Runs the server until SIGINT or SIGTERM.
@@ -33,7 +37,7 @@ pub fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;
-    runtime.block_on(async move {
+    let outcome = runtime.block_on(async move {
         let location = match (&args.db, args.demo) {
             (Some(db), _) => db.clone(),
             (None, true) => "bulwark-demo.db".to_string(),
@@ -66,10 +70,15 @@ pub fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
         }
         let config = ServerConfig {
             secure_cookies: args.secure_cookies,
+            data_root: args.data,
             ..ServerConfig::default()
         };
         bulwark_server::serve(listener, store, config, bulwark_server::shutdown_signal()).await?;
         tracing::info!("stopped cleanly");
         Ok(ExitCode::SUCCESS)
-    })
+    });
+    // A simulation run still computing on a blocking thread would hold the
+    // exit until it finished; it is marked interrupted at the next start.
+    runtime.shutdown_timeout(std::time::Duration::from_secs(5));
+    outcome
 }

@@ -5,6 +5,7 @@ pub mod audit;
 pub mod detection;
 pub mod me;
 pub mod resilience;
+pub mod simulations;
 pub mod tokens;
 
 use bulwark_core::Permission;
@@ -13,7 +14,7 @@ use crate::routes::{Routes, ScopeRule};
 
 /// Registers every API route with its permission and scope rule.
 pub fn routes(r: Routes) -> Routes {
-    detection::routes(resilience::routes(r))
+    detection::routes(simulations::routes(resilience::routes(r)))
         .api::<me::__path_me, _, _>(Permission::SelfRead, ScopeRule::Own, me::me)
         .api::<crate::openapi::__path_openapi_json, _, _>(
             Permission::SelfRead,

@@ -24,17 +24,37 @@ th { background: #eef1f5; font-weight: 600; } code, .mono { font-family: ui-mono
 .secret { background: #fff7d6; border: 1px solid #e6c200; padding: .6rem; word-break: break-all; }
 label { display: block; margin: .4rem 0 .1rem; } input, select { padding: .3rem; min-width: 16rem; }
 button { padding: .35rem .8rem; cursor: pointer; }
+.overdue td { background: #fdecee; } .num { text-align: right; font-variant-numeric: tabular-nums; }
+progress { width: 24rem; height: 1.2rem; } img.plot { max-width: 100%; background: #fff; border: 1px solid var(--line); }
 "#;
 
 /// Wraps `content` in the console frame. `who` adds the navigation for the
 /// signed-in principal (links only to pages their role may open).
 pub fn page(title: &str, who: Option<(&Principal, &ConsoleSession)>, content: Markup) -> Markup {
+    page_with_head(title, who, html! {}, content)
+}
+
+/// Whether the principal may open the simulation pages (they need
+/// `resilience:read` and an EU-wide scope, as their routes declare).
+pub fn may_simulate(p: &Principal) -> bool {
+    p.role.allows(Permission::ResilienceRead) && p.scope.is_all()
+}
+
+/// [`page`] with extra elements in `<head>` (e.g. a refresh while a
+/// simulation runs).
+pub fn page_with_head(
+    title: &str,
+    who: Option<(&Principal, &ConsoleSession)>,
+    head_extra: Markup,
+    content: Markup,
+) -> Markup {
     html! {
         (DOCTYPE)
         html lang="en" {
             head {
                 meta charset="utf-8";
                 meta name="viewport" content="width=device-width, initial-scale=1";
+                (head_extra)
                 title { (title) " · Bulwark" }
                 style { (maud::PreEscaped(STYLE)) }
             }
@@ -43,6 +63,8 @@ pub fn page(title: &str, who: Option<(&Principal, &ConsoleSession)>, content: Ma
                     a.brand href="/console" { "BULWARK" }
                     @if let Some((p, session)) = who {
                         a href="/console" { "Dashboard" }
+                        @if p.role.allows(Permission::ResilienceRead) { a href="/console/resilience/incidents" id="nav-incidents" { "Incidents" } }
+                        @if may_simulate(p) { a href="/console/resilience/simulations" id="nav-simulations" { "Simulations" } }
                         @if p.role.allows(Permission::AuditRead) { a href="/console/audit" { "Audit log" } }
                         @if p.role.allows(Permission::TokenManage) { a href="/console/tokens" { "Tokens" } }
                         @if p.role.allows(Permission::DetectionRead) { a href="/console/detection" id="nav-detection" { "Detection" } }

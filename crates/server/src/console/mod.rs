@@ -8,6 +8,7 @@ mod forms;
 mod layout;
 mod pages;
 mod resilience;
+mod simulations;
 
 use axum::http::{Method, StatusCode};
 use axum::response::{Html, IntoResponse, Response};
@@ -84,6 +85,50 @@ pub fn routes(r: Routes) -> Routes {
         Permission::ResilienceRead,
         ScopeRule::PathMemberState("ms"),
         resilience::overview,
+    )
+    // Lists only the Member States of the caller's own scope, no records.
+    .console(
+        Method::GET,
+        "/console/resilience/incidents",
+        Permission::ResilienceRead,
+        ScopeRule::Own,
+        resilience::boards,
+    )
+    .console(
+        Method::GET,
+        "/console/resilience/{ms}/incidents",
+        Permission::ResilienceRead,
+        ScopeRule::PathMemberState("ms"),
+        resilience::board,
+    )
+    // The European model spans every Member State: EU-wide tokens only.
+    .console(
+        Method::GET,
+        "/console/resilience/simulations",
+        Permission::ResilienceRead,
+        ScopeRule::EuWide,
+        simulations::runner_page,
+    )
+    .console(
+        Method::POST,
+        "/console/resilience/simulations",
+        Permission::ResilienceWrite,
+        ScopeRule::EuWide,
+        simulations::start,
+    )
+    .console(
+        Method::GET,
+        "/console/resilience/simulations/{id}",
+        Permission::ResilienceRead,
+        ScopeRule::EuWide,
+        simulations::run_page,
+    )
+    .console(
+        Method::GET,
+        "/console/resilience/simulations/{id}/exceedance.svg",
+        Permission::ResilienceRead,
+        ScopeRule::EuWide,
+        simulations::plot,
     )
 }
 

@@ -190,6 +190,17 @@ pub async fn dashboard(
         html! {
             h1 { "Dashboard" }
             p id="whoami" { "Signed in as " strong { (p.name) } " (" (p.role) ", " (p.organisation) ", scope " (p.scope) ")." }
+            @if p.role.allows(Permission::ResilienceRead) {
+                h2 { "Resilience" }
+                ul id="resilience-links" {
+                    li { a href="/console/resilience/incidents" id="dash-incidents" { "Incident boards" }
+                         ": open incidents with their CER Art. 15 and NIS2 Art. 23 clocks" }
+                    @if layout::may_simulate(&p) {
+                        li { a href="/console/resilience/simulations" id="dash-simulations" { "Simulations" }
+                             ": cascading disruption on the European model" }
+                    }
+                }
+            }
             h2 { "Pillars" }
             div.cards {
                 @for (name, what) in PILLARS {

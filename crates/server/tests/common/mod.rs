@@ -21,9 +21,23 @@ impl TestServer {
         Self::start_prepared(|_| async {}).await
     }
 
+    /// A server with these settings.
+    pub async fn start_with(config: ServerConfig) -> TestServer {
+        Self::start_full(config, |_| async {}).await
+    }
+
     /// Starts a server after `prepare` has run on the opened store (e.g. to
     /// seed data that the server loads at start-up).
     pub async fn start_prepared<F, Fut>(prepare: F) -> TestServer
+    where
+        F: FnOnce(Store) -> Fut,
+        Fut: std::future::Future<Output = ()>,
+    {
+        Self::start_full(ServerConfig::default(), prepare).await
+    }
+
+    /// Starts a server with these settings after `prepare` has run on the store.
+    pub async fn start_full<F, Fut>(config: ServerConfig, prepare: F) -> TestServer
     where
         F: FnOnce(Store) -> Fut,
         Fut: std::future::Future<Output = ()>,
@@ -37,7 +51,7 @@ impl TestServer {
         let (tx, rx) = tokio::sync::oneshot::channel::<()>();
         let serve_store = store.clone();
         let handle = tokio::spawn(async move {
-            bulwark_server::serve(listener, serve_store, ServerConfig::default(), async {
+            bulwark_server::serve(listener, serve_store, config, async {
                 let _ = rx.await;
             })
             .await
