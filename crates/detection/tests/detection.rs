@@ -828,7 +828,10 @@ async fn content_is_never_persisted() {
     db.store.close().await;
     for entry in std::fs::read_dir(&dir).unwrap() {
         let p = entry.unwrap().path();
-        let content = std::fs::read(&p).unwrap();
+        // SQLite may remove its -wal/-shm files as the pool closes.
+        let Ok(content) = std::fs::read(&p) else {
+            continue;
+        };
         assert!(
             !find(&content, marker.as_bytes()),
             "marker found in {}",
