@@ -1,7 +1,11 @@
 //! Retention limits, enforced by a scheduled purge that is itself audited:
 //! reports after 12 months (CSA proposal Art. 22(1); Regulation (EU)
 //! 2021/1232 Art. 3(1)(h)), removed content's metadata six months after
-//! removal (TCO Regulation Art. 6(1)).
+//! removal (TCO Regulation Art. 6(1)), and the scanned hashes and content
+//! references of scans 12 months after the scan (2021/1232 Art. 3(1)(h):
+//! data kept no longer than strictly necessary, at most 12 months). A
+//! scan's row itself stays, stripped to its outcome, provider and time, so
+//! the annual transparency figures can still be counted.
 
 use serde::{Deserialize, Serialize};
 use sqlx::Row;
@@ -18,7 +22,12 @@ pub struct PurgeReport {
     pub reports: i64,
     /// Removal orders whose items and reasons were erased.
     pub removal_orders: i64,
+    /// Scans whose hash and content reference were erased.
+    pub scans: i64,
 }
+
+/// Months a scan's hash and content reference are kept (2021/1232 Art. 3(1)(h)).
+pub const SCAN_RETENTION_MONTHS: u32 = 12;
 
 /// Deletes whatever is past its retention limit at `now`, in one audited
 /// transaction (an audit record is written even when nothing was due, so
@@ -56,9 +65,27 @@ pub async fn purge(store: &Store, actor: &Actor, now: Timestamp) -> Result<Purge
             .execute(tx.conn())
             .await?;
     }
+    let scan_cut = now
+        .as_datetime()
+        .checked_sub_months(chrono::Months::new(SCAN_RETENTION_MONTHS))
+        .map(Timestamp::from_datetime)
+        .unwrap_or(now)
+        .unix_micros();
+    // A scan behind a report still in its retention period keeps its data
+    // until the report goes.
+    let scans = sqlx::query(
+        "UPDATE det_scans SET pdq = NULL, content_ref = NULL \
+         WHERE scanned_at <= $1 AND (pdq IS NOT NULL OR content_ref IS NOT NULL) \
+         AND id NOT IN (SELECT m.scan_id FROM det_matches m JOIN det_reports r ON r.match_id = m.id)",
+    )
+    .bind(scan_cut)
+    .execute(tx.conn())
+    .await?
+    .rows_affected() as i64;
     let report = PurgeReport {
         reports,
         removal_orders: due.len() as i64,
+        scans,
     };
     tx.commit(
         actor,

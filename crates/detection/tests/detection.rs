@@ -870,3 +870,28 @@ fn crc32(data: &[u8]) -> u32 {
     }
     !c
 }
+
+#[tokio::test]
+async fn r2021_1232_art_3_1_h_scan_data_erased_after_twelve_months_counts_kept() {
+    for db in dbs().await {
+        let s = &db.store;
+        let (m, d) = seeded(s).await;
+        let r = scan_one(s, &m, d.basis.id, &png(10), now()).await.unwrap();
+        let before = review::get(s, r.matches[0].match_id, None).await.unwrap();
+        assert!(before.matched.scanned_hash.is_some());
+        let p = retention::purge(s, &Actor::system(), months(now(), 11))
+            .await
+            .unwrap();
+        assert_eq!(p.scans, 0);
+        let p = retention::purge(s, &Actor::system(), months(now(), 12))
+            .await
+            .unwrap();
+        assert_eq!(p.scans, 1, "{}", db.label);
+        let after = review::get(s, r.matches[0].match_id, None).await.unwrap();
+        assert_eq!(after.matched.scanned_hash, None);
+        assert_eq!(after.matched.content_ref, None);
+        // The annual figures still count the scan and its match.
+        let f = transparency::figures(s, None, 2026).await.unwrap();
+        assert_eq!((f.scans, f.matches), (1, 1));
+    }
+}

@@ -516,8 +516,8 @@ pub fn run(cmd: DetectCommand) -> anyhow::Result<ExitCode> {
                     println!("{}", serde_json::to_string(&r)?);
                 } else {
                     println!(
-                        "purged {} reports, {} removal orders' metadata",
-                        r.reports, r.removal_orders
+                        "purged {} reports, {} removal orders' metadata, {} scans' hashes",
+                        r.reports, r.removal_orders, r.scans
                     );
                 }
                 Ok(ExitCode::SUCCESS)
