@@ -92,6 +92,65 @@ pub struct Identification {
     pub thresholds: Thresholds,
 }
 
+/// The wording of each provision the identification applies (CER
+/// Directive (EU) 2022/2557, abridged), keyed by the `article` of
+/// [`TestResult`] and [`CriterionResult`], plus `CER Art. 8` and
+/// `CER Art. 17(1)`: what a reader of a result needs next to the numbers.
+pub const PROVISIONS: [(&str, &str); 11] = [
+    (
+        "CER Art. 6(2)(a)",
+        "the entity provides one or more essential services",
+    ),
+    (
+        "CER Art. 6(2)(b)",
+        "the entity operates, and its critical infrastructure is located, on the territory of that Member State",
+    ),
+    (
+        "CER Art. 6(2)(c)",
+        "an incident would have significant disruptive effects, as determined in accordance with Article 7(1), on the provision by the entity of one or more essential services or on the provision of other essential services in the sectors of the Annex that depend on it",
+    ),
+    (
+        "CER Art. 7(1)(a)",
+        "the number of users relying on the essential service provided by the entity concerned",
+    ),
+    (
+        "CER Art. 7(1)(b)",
+        "the extent to which other sectors and subsectors as set out in the Annex depend on the essential service in question",
+    ),
+    (
+        "CER Art. 7(1)(c)",
+        "the impacts that incidents could have, in terms of degree and duration, on economic and societal activities, the environment, public safety and security, or the health of the population",
+    ),
+    (
+        "CER Art. 7(1)(d)",
+        "the entity's market share in the market for the essential service or essential services concerned",
+    ),
+    (
+        "CER Art. 7(1)(e)",
+        "the geographic area that could be affected by an incident, including any cross-border impacts, taking into account the vulnerability associated with the degree of isolation of certain types of geographic areas, such as insular regions, remote regions or mountainous areas",
+    ),
+    (
+        "CER Art. 7(1)(f)",
+        "the importance of the entity in maintaining a sufficient level of the essential service, taking into account the availability of alternative means for the provision of that essential service",
+    ),
+    (
+        "CER Art. 8",
+        "Article 11 and Chapters III, IV and VI do not apply to critical entities identified in the banking, financial market infrastructure and digital infrastructure sectors, unless national law provides otherwise",
+    ),
+    (
+        "CER Art. 17(1)",
+        "a critical entity of particular European significance is one identified as critical that provides the same or similar essential services to or in six or more Member States, once the Commission has notified it",
+    ),
+];
+
+/// The wording of a provision listed in [`PROVISIONS`], if it is one.
+pub fn provision_text(article: &str) -> Option<&'static str> {
+    PROVISIONS
+        .iter()
+        .find(|(a, _)| *a == article)
+        .map(|(_, text)| *text)
+}
+
 fn fmt_int(v: f64) -> String {
     format!("{:.0}", v)
 }
