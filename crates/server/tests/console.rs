@@ -426,7 +426,8 @@ async fn entity_page_explains_the_identification_of_a_demo_entity() {
         page.contains("6000000 users in DE"),
         "Art. 7(1)(a) explanation"
     );
-    assert!(page.contains("not fired") || page.contains("fired"));
+    // No simulation has run: Art. 7(1)(c) says it used the placeholder duration.
+    assert!(page.contains("placeholder duration: an assumed 24 h outage"));
     assert!(page.contains("Critical entity"), "the TSO is critical");
     // Its records: provisions, assets and dependencies.
     for record in [

@@ -42,9 +42,13 @@ pub async fn overview(
         Ok(e) => e,
         Err(e) => return failed(e),
     };
+    let outage = match bulwark_resilience::simulations::outage_in(&app.store, ms).await {
+        Ok(o) => o,
+        Err(e) => return failed(e),
+    };
     let mut results: Vec<Identification> = Vec::new();
     for e in &entities {
-        match identification::identify(&app.store, ms, &e.record.key).await {
+        match identification::identify_with(&app.store, ms, &e.record.key, outage.as_ref()).await {
             Ok(r) => results.push(r),
             Err(e) => return failed(e),
         }
