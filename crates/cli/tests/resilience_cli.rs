@@ -156,3 +156,92 @@ fn import_identify_and_incident_clocks_from_the_command_line() {
         "{exported}"
     );
 }
+
+fn data() -> String {
+    format!("{}/../../../shared/data", env!("CARGO_MANIFEST_DIR"))
+}
+
+#[test]
+fn demo_seeds_the_registry_idempotently_and_reports_the_european_model() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("demo.db");
+    let db = db.to_str().unwrap();
+    let d = data();
+
+    // Not the open-data folder: a usage error naming --data, before any write.
+    let o = Command::new(BIN)
+        .args(["resilience", "demo", "--db", db, "--data"])
+        .arg(dir.path())
+        .env_remove("BULWARK_DB")
+        .env_remove("BULWARK_DATA")
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+    assert!(text(&o).contains("--data"), "{}", text(&o));
+
+    let o = bulwark(&["resilience", "demo", "--db", db, "--data", &d, "--json"]);
+    assert!(o.status.success(), "{}", text(&o));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let seeded = &v["registry"]["seeded"];
+    assert_eq!(
+        (
+            &seeded["entities"],
+            &seeded["provisions"],
+            &seeded["assets"],
+            &seeded["dependencies"]
+        ),
+        (&5.into(), &6.into(), &3.into(), &4.into()),
+        "{v}"
+    );
+    assert_eq!(v["registry"]["entities"], 5);
+    assert_eq!(v["registry"]["entities_by_sector"]["energy"], 2);
+    let model = &v["model"];
+    let nodes = model["nodes"].as_u64().unwrap();
+    assert!(nodes > 1000, "{model}");
+    let per_layer: u64 = model["nodes_by_layer"]
+        .as_object()
+        .unwrap()
+        .values()
+        .map(|n| n.as_u64().unwrap())
+        .sum();
+    assert_eq!(per_layer, nodes, "every node is in one layer");
+    let deps: u64 = model["dependencies_by_resource"]
+        .as_object()
+        .unwrap()
+        .values()
+        .map(|n| n.as_u64().unwrap())
+        .sum();
+    assert_eq!(deps, model["dependencies"].as_u64().unwrap());
+    assert!(model["dependencies_by_resource"]["electricity"].as_u64() > Some(0));
+    let states: Vec<&str> = model["member_states"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s.as_str().unwrap())
+        .collect();
+    assert!(states.len() >= 20, "{states:?}");
+    assert!(
+        states.contains(&"DE") && states.contains(&"EL"),
+        "{states:?}"
+    );
+    let scenarios = v["scenarios"].as_array().unwrap();
+    assert!(scenarios.len() >= 9);
+    assert!(
+        scenarios
+            .iter()
+            .any(|s| s["id"] == "iberia-2025-system-split")
+    );
+
+    // Again, as text: idempotent (still five entities), names what was loaded.
+    let o = bulwark(&["resilience", "demo", "--db", db, "--data", &d]);
+    assert!(o.status.success(), "{}", text(&o));
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert!(out.contains("5 entities in the registry"), "{out}");
+    assert!(out.contains("European model:"), "{out}");
+    assert!(out.contains("electricity-supply"), "{out}");
+    assert!(out.contains("iberia-2025-system-split"), "{out}");
+    assert!(out.contains("GeoNames"), "attribution: {out}");
+    let o = bulwark(&["resilience", "entities", "--db", db, "--json"]);
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(v.as_array().unwrap().len(), 5);
+}

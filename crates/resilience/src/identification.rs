@@ -67,6 +67,27 @@ pub struct CepesResult {
     pub candidate: bool,
 }
 
+/// A stored simulation run's figure for CER Art. 7(1)(c) in one Member
+/// State: how long an incident's disruption lasts there according to the
+/// cascading-disruption simulation, used instead of the national
+/// `assumed_outage_hours` placeholder (see [`crate::simulations::outage_in`]).
+///
+/// The registry's entities are not nodes of the European model, so the
+/// simulation gives no user-hours per registry entity; it gives per
+/// Member State the mean duration of the most disrupted essential service.
+/// Art. 7(1)(c) then takes the degree from the registry (users without a
+/// substitute) and the duration from the simulation.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct SimulatedOutage {
+    /// Hours: the mean over the run's samples of the disruption of the
+    /// Member State's most disrupted essential service.
+    pub hours: f64,
+    /// The stored run's id.
+    pub run: String,
+    /// The run's scenario id.
+    pub scenario: String,
+}
+
 /// The outcome of identifying one entity in one Member State.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Identification {
@@ -90,6 +111,69 @@ pub struct Identification {
     pub cepes: CepesResult,
     /// The thresholds applied.
     pub thresholds: Thresholds,
+    /// The stored simulation CER Art. 7(1)(c) used, if any (otherwise the
+    /// placeholder `thresholds.assumed_outage_hours`).
+    #[serde(default)]
+    pub simulated_outage: Option<SimulatedOutage>,
+}
+
+/// The wording of each provision the identification applies (CER
+/// Directive (EU) 2022/2557, abridged), keyed by the `article` of
+/// [`TestResult`] and [`CriterionResult`], plus `CER Art. 8` and
+/// `CER Art. 17(1)`: what a reader of a result needs next to the numbers.
+pub const PROVISIONS: [(&str, &str); 11] = [
+    (
+        "CER Art. 6(2)(a)",
+        "the entity provides one or more essential services",
+    ),
+    (
+        "CER Art. 6(2)(b)",
+        "the entity operates, and its critical infrastructure is located, on the territory of that Member State",
+    ),
+    (
+        "CER Art. 6(2)(c)",
+        "an incident would have significant disruptive effects, as determined in accordance with Article 7(1), on the provision by the entity of one or more essential services or on the provision of other essential services in the sectors of the Annex that depend on it",
+    ),
+    (
+        "CER Art. 7(1)(a)",
+        "the number of users relying on the essential service provided by the entity concerned",
+    ),
+    (
+        "CER Art. 7(1)(b)",
+        "the extent to which other sectors and subsectors as set out in the Annex depend on the essential service in question",
+    ),
+    (
+        "CER Art. 7(1)(c)",
+        "the impacts that incidents could have, in terms of degree and duration, on economic and societal activities, the environment, public safety and security, or the health of the population",
+    ),
+    (
+        "CER Art. 7(1)(d)",
+        "the entity's market share in the market for the essential service or essential services concerned",
+    ),
+    (
+        "CER Art. 7(1)(e)",
+        "the geographic area that could be affected by an incident, including any cross-border impacts, taking into account the vulnerability associated with the degree of isolation of certain types of geographic areas, such as insular regions, remote regions or mountainous areas",
+    ),
+    (
+        "CER Art. 7(1)(f)",
+        "the importance of the entity in maintaining a sufficient level of the essential service, taking into account the availability of alternative means for the provision of that essential service",
+    ),
+    (
+        "CER Art. 8",
+        "Article 11 and Chapters III, IV and VI do not apply to critical entities identified in the banking, financial market infrastructure and digital infrastructure sectors, unless national law provides otherwise",
+    ),
+    (
+        "CER Art. 17(1)",
+        "a critical entity of particular European significance is one identified as critical that provides the same or similar essential services to or in six or more Member States, once the Commission has notified it",
+    ),
+];
+
+/// The wording of a provision listed in [`PROVISIONS`], if it is one.
+pub fn provision_text(article: &str) -> Option<&'static str> {
+    PROVISIONS
+        .iter()
+        .find(|(a, _)| *a == article)
+        .map(|(_, text)| *text)
 }
 
 fn fmt_int(v: f64) -> String {
@@ -100,7 +184,11 @@ fn fmt_int(v: f64) -> String {
 ///
 /// `dependents` are the dependencies where the entity is the supplier,
 /// each with the sector of the dependent entity; `known_service` says
-/// whether a service code is an essential service in `ms`.
+/// whether a service code is an essential service in `ms`; `simulated`
+/// is the stored simulation's outage duration in `ms` for CER Art.
+/// 7(1)(c), if there is one (a duration that is not a positive finite
+/// number counts as none).
+#[allow(clippy::too_many_arguments)]
 pub fn assess(
     entity: &EntityRecord,
     provisions: &[ProvisionRecord],
@@ -109,6 +197,7 @@ pub fn assess(
     known_service: &dyn Fn(&str) -> bool,
     ms: Country,
     t: &Thresholds,
+    simulated: Option<&SimulatedOutage>,
 ) -> Identification {
     let essential: Vec<&ProvisionRecord> = provisions
         .iter()
@@ -185,11 +274,25 @@ pub fn assess(
             t.dependent_sectors
         ),
     };
-    // Art. 7(1)(c)
-    let user_hours: f64 = here
+    // Art. 7(1)(c): degree = users without a substitute (registry),
+    // duration = the stored simulation's outage in `ms` when there is one,
+    // else the national placeholder.
+    let simulated = simulated.filter(|s| s.hours.is_finite() && s.hours > 0.0);
+    let hours = simulated.map_or(t.assumed_outage_hours, |s| s.hours);
+    let without_substitute: f64 = here
         .iter()
-        .map(|p| p.users_served as f64 * (1.0 - p.substitutability) * t.assumed_outage_hours)
+        .map(|p| p.users_served as f64 * (1.0 - p.substitutability))
         .sum();
+    let user_hours = without_substitute * hours;
+    let source = match simulated {
+        Some(s) => format!(
+            "simulated duration: {hours:.1} h, the mean disruption of the most disrupted essential service in {ms} in stored simulation run {} (scenario {})",
+            s.run, s.scenario
+        ),
+        None => format!(
+            "placeholder duration: an assumed {hours} h outage (no finished simulation run disrupts {ms})"
+        ),
+    };
     let crit_c = CriterionResult {
         article: "CER Art. 7(1)(c)".into(),
         criterion: "degree and duration of the impact of an incident".into(),
@@ -197,9 +300,9 @@ pub fn assess(
         value: user_hours,
         threshold: t.impact_user_hours,
         explanation: format!(
-            "estimated {} user-hours without substitute over an assumed {} h outage (threshold {})",
+            "estimated {} user-hours = {} users without substitute x {hours:.1} h; {source} (threshold {})",
             fmt_int(user_hours),
-            t.assumed_outage_hours,
+            fmt_int(without_substitute),
             fmt_int(t.impact_user_hours)
         ),
     };
@@ -334,11 +437,26 @@ pub fn assess(
             candidate: six && critical,
         },
         thresholds: t.clone(),
+        simulated_outage: simulated.cloned(),
     }
 }
 
-/// Identifies entity `key` of `ms` from the registry and `ms`'s thresholds.
+/// Identifies entity `key` of `ms` from the registry, `ms`'s thresholds
+/// and, for CER Art. 7(1)(c), the stored simulation runs
+/// ([`crate::simulations::outage_in`]).
 pub async fn identify(store: &Store, ms: Country, key: &str) -> Result<Identification> {
+    let outage = crate::simulations::outage_in(store, ms).await?;
+    identify_with(store, ms, key, outage.as_ref()).await
+}
+
+/// [`identify`] with the Art. 7(1)(c) simulation figure already looked
+/// up (once for many entities of one Member State).
+pub async fn identify_with(
+    store: &Store,
+    ms: Country,
+    key: &str,
+    outage: Option<&SimulatedOutage>,
+) -> Result<Identification> {
     let entity = crate::registry::get_entity(store, Some(ms), key).await?;
     let provisions = crate::registry::provisions_of(store, key).await?;
     let assets = crate::registry::assets_of(store, key).await?;
@@ -363,5 +481,6 @@ pub async fn identify(store: &Store, ms: Country, key: &str) -> Result<Identific
         &known,
         ms,
         &thresholds,
+        outage,
     ))
 }

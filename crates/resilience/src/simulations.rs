@@ -24,11 +24,12 @@ use serde::{Deserialize, Serialize};
 use sqlx::Row;
 
 use bulwark_cascade::{CompiledModel, CompiledScenario, SimConfig, SimulationResult};
-use bulwark_core::{Id, Timestamp};
+use bulwark_core::{Country, Id, Timestamp};
 use bulwark_europe::{BuildParams, CATALOGUE, EuropeModel};
 use bulwark_store::{Actor, AuditEntry, Store};
 
 use crate::error::{ResilienceError, Result};
+use crate::identification::SimulatedOutage;
 
 /// Marker type of simulation run ids.
 #[derive(Debug)]
@@ -626,6 +627,54 @@ pub async fn finish(
     )
     .await?;
     Ok(true)
+}
+
+/// Finished runs [`outage_in`] looks at, newest first.
+pub const OUTAGE_RUNS: u32 = 200;
+
+/// The stored simulation figure CER Art. 7(1)(c) uses for `ms`: of the
+/// newest finished (`done`) run of each scenario (among the newest
+/// [`OUTAGE_RUNS`] finished runs), the one in which the most disrupted
+/// essential service of `ms` stayed disrupted longest on average over the
+/// samples (`StateSummary::mean_duration_hours`); the worst scenario
+/// stands for "the impacts that incidents could have". `None` when no such
+/// run disrupts `ms` at all: identification then uses the placeholder.
+pub async fn outage_in(store: &Store, ms: Country) -> Result<Option<SimulatedOutage>> {
+    let rows = sqlx::query(
+        "SELECT id, scenario, summary FROM res_simulations WHERE status = $1 \
+         ORDER BY finished_at DESC, id DESC LIMIT $2",
+    )
+    .bind(RunStatus::Done.as_str())
+    .bind(i64::from(OUTAGE_RUNS))
+    .fetch_all(store.pool())
+    .await?;
+    let mut seen = std::collections::BTreeSet::new();
+    let mut best: Option<SimulatedOutage> = None;
+    for row in &rows {
+        let scenario: String = row.try_get("scenario")?;
+        if !seen.insert(scenario.clone()) {
+            continue;
+        }
+        let Some(text) = row.try_get::<Option<String>, _>("summary")? else {
+            continue;
+        };
+        let summary: SimulationSummary = serde_json::from_str(&text)
+            .map_err(|e| crate::registry::corrupt("res_simulations", e))?;
+        let hours = summary
+            .member_states
+            .iter()
+            .filter(|s| s.member_state.parse::<Country>().ok() == Some(ms))
+            .map(|s| s.mean_duration_hours)
+            .fold(0.0, f64::max);
+        if hours.is_finite() && hours > 0.0 && best.as_ref().is_none_or(|b| hours > b.hours) {
+            best = Some(SimulatedOutage {
+                hours,
+                run: row.try_get("id")?,
+                scenario,
+            });
+        }
+    }
+    Ok(best)
 }
 
 /// Fails every run left `queued` or `running` (a stopped server's), each

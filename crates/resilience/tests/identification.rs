@@ -6,10 +6,13 @@ mod common;
 
 use std::path::Path;
 
-use bulwark_core::{Country, Sector, Subsector};
-use bulwark_resilience::identification::{self, Identification, assess};
+use bulwark_core::{Country, Sector, Subsector, Timestamp};
+use bulwark_resilience::identification::{self, Identification, SimulatedOutage, assess};
 use bulwark_resilience::import::{self, ImportFile};
 use bulwark_resilience::registry::{AssetRecord, DependencyRecord, EntityRecord, ProvisionRecord};
+use bulwark_resilience::simulations::{
+    self, NewSimulation, Quantiles, SimulationSummary, StateSummary,
+};
 use bulwark_resilience::thresholds::{self, Thresholds};
 use bulwark_resilience::{DependencyKind, Resource};
 use bulwark_store::Actor;
@@ -81,7 +84,7 @@ fn run(
     t: &Thresholds,
 ) -> Identification {
     let known = |code: &str| code.starts_with("electricity.") || code == "health.healthcare";
-    assess(e, p, a, d, &known, DE, t)
+    assess(e, p, a, d, &known, DE, t, None)
 }
 
 fn fired(r: &Identification) -> Vec<&str> {
@@ -280,18 +283,18 @@ fn cer_art_17_1_cepes_candidate_needs_six_member_states_and_critical_status() {
     ];
     let mut p = provision(600_000, 0.5, 0.1);
     p.served_states = states.to_vec();
-    let five = run(&energy(), &[p.clone()], &[asset()], &[], &t);
+    let five = run(&energy(), std::slice::from_ref(&p), &[asset()], &[], &t);
     assert_eq!(five.cepes.member_states.len(), 5);
     assert!(!five.cepes.six_or_more && !five.cepes.candidate);
     // A non-member country does not count.
     p.served_states.push(Country::Switzerland);
     assert!(
-        !run(&energy(), &[p.clone()], &[asset()], &[], &t)
+        !run(&energy(), std::slice::from_ref(&p), &[asset()], &[], &t)
             .cepes
             .six_or_more
     );
     p.served_states.push(Country::Poland);
-    let six = run(&energy(), &[p.clone()], &[asset()], &[], &t);
+    let six = run(&energy(), std::slice::from_ref(&p), &[asset()], &[], &t);
     assert!(six.cepes.six_or_more && six.cepes.candidate);
     assert_eq!(
         six.cepes.service.as_deref(),
@@ -381,5 +384,212 @@ async fn cer_art_7_2_thresholds_are_configurable_per_member_state_and_drive_iden
                 .await
                 .is_err()
         );
+    }
+}
+
+fn outage(hours: f64) -> SimulatedOutage {
+    SimulatedOutage {
+        hours,
+        run: "0190c7d2-9f1e-7cc0-8a4f-3c2b1d0e9f8a".into(),
+        scenario: "cyber-cloud-provider".into(),
+    }
+}
+
+#[test]
+fn cer_art_7_1_c_uses_the_simulated_duration_when_present_and_the_placeholder_otherwise() {
+    // 1 000 000 users, 60 % could be served by others: 400 000 without a
+    // substitute. Defaults: 12 000 000 user-hours, 24 h assumed outage.
+    let p = provision(1_000_000, 0.01, 0.6);
+    let t = Thresholds::default();
+    let known = |code: &str| code.starts_with("electricity.");
+    let placeholder = assess(
+        &energy(),
+        std::slice::from_ref(&p),
+        &[asset()],
+        &[],
+        &known,
+        DE,
+        &t,
+        None,
+    );
+    let c = &placeholder.criteria[2];
+    assert_eq!(c.article, "CER Art. 7(1)(c)");
+    assert_eq!(c.value, 400_000.0 * 24.0);
+    assert!(!c.fired);
+    assert!(c.explanation.contains("placeholder"), "{}", c.explanation);
+    assert!(c.explanation.contains("assumed 24 h"), "{}", c.explanation);
+    assert_eq!(placeholder.simulated_outage, None);
+
+    // A stored simulation disrupts the Member State for 48 h on average.
+    let sim = outage(48.0);
+    let simulated = assess(
+        &energy(),
+        std::slice::from_ref(&p),
+        &[asset()],
+        &[],
+        &known,
+        DE,
+        &t,
+        Some(&sim),
+    );
+    let c = &simulated.criteria[2];
+    assert_eq!(c.value, 400_000.0 * 48.0);
+    assert!(c.fired, "19 200 000 user-hours reach the threshold");
+    assert!(c.explanation.contains("simulated"), "{}", c.explanation);
+    assert!(
+        c.explanation.contains(&sim.run),
+        "names the run: {}",
+        c.explanation
+    );
+    assert!(
+        c.explanation.contains("cyber-cloud-provider"),
+        "{}",
+        c.explanation
+    );
+    assert_eq!(simulated.simulated_outage, Some(sim));
+
+    // A figure that is not a positive duration counts as none.
+    for bad in [0.0, -1.0, f64::NAN, f64::INFINITY] {
+        let r = assess(
+            &energy(),
+            std::slice::from_ref(&p),
+            &[asset()],
+            &[],
+            &known,
+            DE,
+            &t,
+            Some(&outage(bad)),
+        );
+        assert_eq!(r.criteria[2].value, 400_000.0 * 24.0, "{bad}");
+        assert!(r.criteria[2].explanation.contains("placeholder"));
+        assert_eq!(r.simulated_outage, None);
+    }
+}
+
+fn summary(states: &[(&str, f64)]) -> SimulationSummary {
+    let q = Quantiles::default();
+    SimulationSummary {
+        horizon_hours: 168.0,
+        significant_users: 10_000.0,
+        user_hours: q.clone(),
+        peak_users: q.clone(),
+        expected_annual_user_hours: None,
+        cross_border_probability: 0.0,
+        six_member_states_probability: 0.0,
+        member_states: states
+            .iter()
+            .map(|(ms, hours)| StateSummary {
+                member_state: (*ms).to_string(),
+                probability_significant: 0.5,
+                peak_users: q.clone(),
+                user_hours: q.clone(),
+                max_duration_hours: hours * 2.0,
+                mean_duration_hours: *hours,
+            })
+            .collect(),
+        exceedance: vec![],
+        tail_quantile: 0.99,
+        top_entities: vec![],
+        top_dependencies: vec![],
+        worst_sample: None,
+        events: 0,
+        truncated_samples: 0,
+    }
+}
+
+#[tokio::test]
+async fn cer_art_7_1_c_takes_the_duration_from_the_stored_simulation_runs() {
+    for db in common::all().await {
+        let s = &db.store;
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures");
+        let files: Vec<ImportFile> = ["entities", "provisions", "assets", "dependencies"]
+            .iter()
+            .map(|k| {
+                let name = format!("{k}.csv");
+                ImportFile::from_name(&name, std::fs::read_to_string(dir.join(&name)).unwrap())
+                    .unwrap()
+            })
+            .collect();
+        let actor = Actor::cli("t");
+        import::import(s, &actor, &files, None, "seed")
+            .await
+            .unwrap();
+        let crit_c = |r: &Identification| r.criteria[2].clone();
+
+        // No run yet: the placeholder (24 h) fires for the TSO.
+        let tso = identification::identify(s, DE, "DE-TSO-1").await.unwrap();
+        let placeholder = crit_c(&tso);
+        assert!(placeholder.fired, "{}", db.label);
+        assert!(placeholder.explanation.contains("placeholder"));
+        let per_hour = placeholder.value / 24.0;
+
+        let mut t = Timestamp::from_unix_micros(1_800_000_000_000_000).unwrap();
+        let mut run = |scenario: &'static str, outcome: Result<SimulationSummary, &'static str>| {
+            t = Timestamp::from_unix_micros(t.unix_micros() + 1_000_000).unwrap();
+            let at = t;
+            let actor = actor.clone();
+            async move {
+                let request = NewSimulation {
+                    scenario: scenario.into(),
+                    samples: 10,
+                    seed: 1,
+                };
+                let r = simulations::start(s, &actor, &request, at, "test")
+                    .await
+                    .unwrap();
+                let outcome = outcome.as_ref().map_err(|e| *e);
+                simulations::finish(s, &actor, r.id, outcome, at)
+                    .await
+                    .unwrap();
+                r.id.to_string()
+            }
+        };
+
+        // A failed run and a run that leaves Germany untouched: still the placeholder.
+        run("cyber-cloud-provider", Err("engine stopped")).await;
+        run(
+            "iberia-2025-system-split",
+            Ok(summary(&[("ES", 30.0), ("PT", 20.0)])),
+        )
+        .await;
+        assert_eq!(simulations::outage_in(s, DE).await.unwrap(), None);
+        let c = crit_c(&identification::identify(s, DE, "DE-TSO-1").await.unwrap());
+        assert_eq!(c, placeholder);
+
+        // A run disrupting Germany for 1.5 h on average: the simulated
+        // duration replaces the 24 h, and (c) no longer fires.
+        let id = run(
+            "cyber-cloud-provider",
+            Ok(summary(&[("DE", 1.5), ("FR", 9.0)])),
+        )
+        .await;
+        let r = identification::identify(s, DE, "DE-TSO-1").await.unwrap();
+        let c = crit_c(&r);
+        assert!((c.value - per_hour * 1.5).abs() < 1e-6, "{}", c.value);
+        assert!(!c.fired);
+        assert!(c.explanation.contains("simulated") && c.explanation.contains(&id));
+        assert_eq!(r.simulated_outage.as_ref().unwrap().run, id);
+        // Greece appears as GR in the model and EL in the registry.
+        let gr = simulations::outage_in(s, Country::Greece).await.unwrap();
+        assert_eq!(gr, None);
+
+        // The worst scenario wins: a second scenario with 3 h in Germany.
+        let id2 = run("hybrid-baltic", Ok(summary(&[("DE", 3.0), ("GR", 2.0)]))).await;
+        let o = simulations::outage_in(s, DE).await.unwrap().unwrap();
+        assert_eq!((o.hours, o.run.as_str()), (3.0, id2.as_str()));
+        assert_eq!(
+            simulations::outage_in(s, Country::Greece)
+                .await
+                .unwrap()
+                .unwrap()
+                .hours,
+            2.0
+        );
+
+        // Only the newest run of a scenario counts: a newer baltic run
+        // leaving Germany untouched brings back the cloud run's 1.5 h.
+        run("hybrid-baltic", Ok(summary(&[("LT", 8.0)]))).await;
+        let o = simulations::outage_in(s, DE).await.unwrap().unwrap();
+        assert_eq!((o.hours, o.run.as_str()), (1.5, id.as_str()));
     }
 }

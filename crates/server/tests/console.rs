@@ -365,3 +365,108 @@ async fn simulation_form_names_bad_fields_and_starts_a_run() {
     assert_eq!(start.purpose, "console test");
     server.stop().await;
 }
+
+#[tokio::test]
+async fn entity_page_explains_the_identification_of_a_demo_entity() {
+    let server = TestServer::start_prepared(|store| async move {
+        bulwark_resilience::demo::seed(&store).await.unwrap();
+    })
+    .await;
+    let reviewer = server.token(Role::Reviewer, "DE").await;
+    let c = browser_like();
+    c.post(server.url("/console/login"))
+        .form(&[("token", &reviewer)])
+        .send()
+        .await
+        .unwrap();
+    let get = |path: &str| c.get(server.url(path)).send();
+
+    // The overview links each entity's name to its page.
+    let overview = get("/console/resilience/DE")
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        overview.contains("href=\"/console/resilience/DE/entities/DE-TSO-1\""),
+        "{overview}"
+    );
+
+    let r = get("/console/resilience/DE/entities/DE-TSO-1")
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    let page = r.text().await.unwrap();
+    // The three Art. 6(2) tests and six Art. 7(1) criteria, each with the
+    // provision's wording, the outcome, value and threshold.
+    for article in [
+        "CER Art. 6(2)(a)",
+        "CER Art. 6(2)(b)",
+        "CER Art. 6(2)(c)",
+        "CER Art. 7(1)(a)",
+        "CER Art. 7(1)(b)",
+        "CER Art. 7(1)(c)",
+        "CER Art. 7(1)(d)",
+        "CER Art. 7(1)(e)",
+        "CER Art. 7(1)(f)",
+        "CER Art. 8",
+        "CER Art. 17(1)",
+    ] {
+        assert!(page.contains(article), "{article} missing");
+        let text = bulwark_resilience::identification::provision_text(article).unwrap();
+        let escaped = text.replace('\'', "&#39;");
+        assert!(
+            page.contains(text) || page.contains(&escaped),
+            "wording of {article} missing"
+        );
+    }
+    assert!(page.contains("the number of users relying on the essential service"));
+    assert!(
+        page.contains("6000000 users in DE"),
+        "Art. 7(1)(a) explanation"
+    );
+    // No simulation has run: Art. 7(1)(c) says it used the placeholder duration.
+    assert!(page.contains("placeholder duration: an assumed 24 h outage"));
+    assert!(page.contains("Critical entity"), "the TSO is critical");
+    // Its records: provisions, assets and dependencies.
+    for record in [
+        "P-TSO-1",
+        "P-TSO-2",
+        "A-TSO-1",
+        "Umspannwerk Nord",
+        "D-3",
+        "DE-WATER-1",
+    ] {
+        assert!(page.contains(record), "{record} missing");
+    }
+    // Art. 17: the TSO serves DE, AT and PL: fewer than six.
+    assert!(page.contains("Fewer than six Member States"));
+
+    // A digital infrastructure entity: the Art. 8 carve-out; seven Member States.
+    let cloud = get("/console/resilience/DE/entities/DE-CLOUD-1")
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(cloud.contains("Carve-out"), "Art. 8");
+    assert!(cloud.contains("Six or more Member States"), "Art. 17");
+
+    // Unknown entities are 404; another Member State is out of scope.
+    assert_eq!(
+        get("/console/resilience/DE/entities/NOPE")
+            .await
+            .unwrap()
+            .status(),
+        StatusCode::NOT_FOUND
+    );
+    assert_eq!(
+        get("/console/resilience/FR/entities/DE-TSO-1")
+            .await
+            .unwrap()
+            .status(),
+        StatusCode::FORBIDDEN
+    );
+    server.stop().await;
+}

@@ -59,6 +59,42 @@ async fn a_small_run_goes_to_done_with_results_and_a_plot() {
     let analyst = server.token(Role::Analyst, "*").await;
     let body = json!({"scenario": "iberia-2025-system-split", "samples": 12, "seed": 7});
 
+    // A Spanish operator in the registry: before any run, CER Art. 7(1)(c)
+    // uses the placeholder duration.
+    let r = client()
+        .post(server.url("/api/v1/resilience/ES/import"))
+        .bearer_auth(&analyst)
+        .json(&json!({
+            "entities": [{"key": "ES-TSO-1", "name": "Red Sur", "member_state": "ES",
+                          "sector": "energy", "subsector": "electricity",
+                          "category": "transmission system operator"}],
+            "provisions": [{"key": "P-ES-1", "entity": "ES-TSO-1",
+                            "service": "electricity.transmission", "member_state": "ES",
+                            "region": "ES300", "users_served": 1000000, "market_share": 0.5,
+                            "substitutability": 0.5}],
+            "assets": [{"key": "A-ES-1", "entity": "ES-TSO-1", "kind": "substation",
+                        "name": "Subestación", "member_state": "ES", "region": "ES300"}]
+        }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK, "{}", r.text().await.unwrap());
+    let identify = || async {
+        let v: Value = client()
+            .get(server.url("/api/v1/resilience/ES/entities/ES-TSO-1/identification"))
+            .bearer_auth(&analyst)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        v
+    };
+    let before = identify().await;
+    assert!(before["simulated_outage"].is_null(), "{before}");
+    assert_eq!(before["criteria"][2]["value"], 500_000.0 * 24.0);
+
     let r = start(&server, &analyst, body.clone()).await;
     assert_eq!(r.status(), StatusCode::ACCEPTED);
     let location = r.headers()["location"].to_str().unwrap().to_string();
@@ -119,6 +155,25 @@ async fn a_small_run_goes_to_done_with_results_and_a_plot() {
     assert!(
         svg.contains("<polyline") || svg.contains("<path"),
         "no curve drawn"
+    );
+
+    // The finished run now gives Art. 7(1)(c) its duration in Spain.
+    let after = identify().await;
+    let hours = es["mean_duration_hours"].as_f64().unwrap();
+    assert!(hours > 0.0, "{es}");
+    assert_eq!(after["simulated_outage"]["run"], id.as_str(), "{after}");
+    assert_eq!(after["simulated_outage"]["hours"].as_f64(), Some(hours));
+    let c = &after["criteria"][2];
+    assert!(
+        (c["value"].as_f64().unwrap() - 500_000.0 * hours).abs() < 1e-3,
+        "{c}"
+    );
+    assert!(
+        c["explanation"]
+            .as_str()
+            .unwrap()
+            .contains("simulated duration"),
+        "{c}"
     );
 
     // Same scenario, samples and seed: the same summary.

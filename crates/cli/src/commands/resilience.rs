@@ -1,8 +1,9 @@
-//! `bulwark resilience import|export|entities|identify|thresholds|incident`:
+//! `bulwark resilience demo|import|export|entities|identify|thresholds|incident`:
 //! the resilience pillar (CER Directive, NIS2 incident reporting) on the
 //! command line. Acts directly on the database as the local operator
 //! (audited as `cli:<user>`).
 
+use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -10,6 +11,7 @@ use anyhow::Context;
 use clap::Subcommand;
 
 use bulwark_core::{Country, Timestamp};
+use bulwark_resilience::demo::ModelOverview;
 use bulwark_resilience::identification;
 use bulwark_resilience::import::{self, ImportFile};
 use bulwark_resilience::incidents::{self, IncidentId, IncidentView, NewIncident, StageReport};
@@ -34,6 +36,22 @@ pub enum ResilienceCommand {
     /// library on the European model and write one printable HTML report
     /// (risk matrix, exceedance curves, tail risk, cross-border exposure).
     Assess(super::assess::AssessArgs),
+    /// Load the demo: seed the demo registry (a few fictional entities with
+    /// provisions, assets and dependencies; idempotent) into --db and build
+    /// the European cascade model from the open data, printing what was
+    /// loaded: registry records, model nodes and dependencies per layer,
+    /// the Member States covered and the scenarios with their ids.
+    Demo {
+        #[command(flatten)]
+        db: DbArgs,
+        /// The open-data folder (GridKit, SciGRID gas, GeoNames), as in the
+        /// project's `../shared/data`.
+        #[arg(long, env = "BULWARK_DATA")]
+        data: Option<PathBuf>,
+        /// Print JSON (one object: registry, model, scenarios).
+        #[arg(long)]
+        json: bool,
+    },
     /// Import registry records from CSV files (named entities.csv,
     /// provisions.csv, assets.csv, dependencies.csv) and/or JSON bundles.
     /// All or nothing: every bad row is reported and nothing is written.
@@ -231,6 +249,7 @@ pub fn run(cmd: ResilienceCommand) -> anyhow::Result<ExitCode> {
             ResilienceCommand::Scenarios(args) => super::simulate::scenarios(args),
             ResilienceCommand::Simulate(args) => super::simulate::simulate(args),
             ResilienceCommand::Assess(args) => super::assess::assess(args),
+            ResilienceCommand::Demo { db, data, json } => demo(db, data, json).await,
             ResilienceCommand::Import {
                 db,
                 files,
@@ -423,6 +442,99 @@ pub fn run(cmd: ResilienceCommand) -> anyhow::Result<ExitCode> {
             ResilienceCommand::Incident(cmd) => incident(cmd).await,
         }
     })
+}
+
+/// `bulwark resilience demo`: seeds the demo registry, builds the model
+/// and reports both (library calls only).
+async fn demo(db: DbArgs, data: Option<PathBuf>, json: bool) -> anyhow::Result<ExitCode> {
+    let root = super::simulate::data_root(data)?;
+    let store = open(&db).await?;
+    let seeded = async {
+        let summary = bulwark_resilience::demo::seed(&store).await?;
+        let entities = registry::list_entities(&store, None).await?;
+        Ok::<_, ResilienceError>((summary, entities))
+    }
+    .await;
+    store.close().await;
+    let (summary, entities) = seeded.map_err(map)?;
+    let mut by_sector: BTreeMap<String, usize> = BTreeMap::new();
+    for e in &entities {
+        *by_sector.entry(e.record.sector.to_string()).or_default() += 1;
+    }
+    let bar = super::simulate::spinner("building the European model");
+    let model = tokio::task::spawn_blocking(move || bulwark_resilience::demo::build_model(&root))
+        .await?
+        .context("building the European model from --data")?;
+    if let Some(b) = bar {
+        b.finish_and_clear();
+    }
+    let overview = ModelOverview::of(&model);
+    if json {
+        let out = serde_json::json!({
+            "registry": {
+                "seeded": summary,
+                "entities": entities.len(),
+                "entities_by_sector": by_sector,
+            },
+            "model": overview,
+            "scenarios": bulwark_resilience::simulations::scenarios(),
+        });
+        println!("{}", serde_json::to_string(&out)?);
+        return Ok(ExitCode::SUCCESS);
+    }
+    println!(
+        "registry: seeded {} entities, {} provisions, {} assets, {} dependencies (demo, fictional)",
+        summary.entities, summary.provisions, summary.assets, summary.dependencies
+    );
+    println!("  {} entities in the registry by sector:", entities.len());
+    for (sector, n) in &by_sector {
+        println!("    {sector:<32} {n:>6}");
+    }
+    println!(
+        "\nEuropean model: {} nodes, {} dependencies, networks {}",
+        overview.nodes,
+        overview.dependencies,
+        overview.networks.join(", ")
+    );
+    println!("  {:<32} {:>8} {:>14}", "LAYER", "NODES", "DEPENDENCIES");
+    let layers: std::collections::BTreeSet<&String> = overview
+        .nodes_by_layer
+        .keys()
+        .chain(overview.dependencies_by_layer.keys())
+        .collect();
+    for layer in layers {
+        println!(
+            "  {:<32} {:>8} {:>14}",
+            layer,
+            overview.nodes_by_layer.get(layer).copied().unwrap_or(0),
+            overview
+                .dependencies_by_layer
+                .get(layer)
+                .copied()
+                .unwrap_or(0)
+        );
+    }
+    println!("  dependencies by resource:");
+    for (resource, n) in &overview.dependencies_by_resource {
+        println!("    {resource:<30} {n:>8}");
+    }
+    println!(
+        "  {} Member States (of {} countries in the model): {}",
+        overview.member_states.len(),
+        overview.nodes_by_country.len(),
+        overview
+            .member_states
+            .iter()
+            .map(|c| c.as_str())
+            .collect::<Vec<_>>()
+            .join(" ")
+    );
+    println!("\nscenarios (bulwark resilience simulate --scenario ID):");
+    for s in bulwark_resilience::simulations::scenarios() {
+        println!("  {:<32}  {}", s.id, s.name);
+    }
+    println!("\n{}", bulwark_europe::ATTRIBUTION);
+    Ok(ExitCode::SUCCESS)
 }
 
 async fn incident(cmd: IncidentCommand) -> anyhow::Result<ExitCode> {

@@ -86,6 +86,13 @@ pub fn routes(r: Routes) -> Routes {
         ScopeRule::PathMemberState("ms"),
         resilience::overview,
     )
+    .console(
+        Method::GET,
+        "/console/resilience/{ms}/entities/{key}",
+        Permission::ResilienceRead,
+        ScopeRule::PathMemberState("ms"),
+        resilience::entity,
+    )
     // Lists only the Member States of the caller's own scope, no records.
     .console(
         Method::GET,

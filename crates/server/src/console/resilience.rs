@@ -1,7 +1,9 @@
 //! `GET /console/resilience/{ms}`: the resilience overview of one Member
 //! State: its entities with their identification (CER Art. 6-8, 17) and its
-//! incidents with their CER Art. 15 / NIS2 Art. 23 clocks. Read-only; the
-//! same domain functions as `/api/v1/resilience/{ms}`.
+//! incidents with their CER Art. 15 / NIS2 Art. 23 clocks;
+//! `GET /console/resilience/{ms}/entities/{key}`: one entity with its
+//! records and its identification reasoning. Read-only; the same domain
+//! functions as `/api/v1/resilience/{ms}`.
 
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
@@ -9,6 +11,7 @@ use axum::response::{Html, IntoResponse, Response};
 use maud::html;
 
 use bulwark_core::{Country, Timestamp};
+use bulwark_resilience::ResilienceError;
 use bulwark_resilience::identification::{self, Identification};
 use bulwark_resilience::incidents::{self, ClockStatus};
 use bulwark_resilience::registry;
@@ -39,9 +42,13 @@ pub async fn overview(
         Ok(e) => e,
         Err(e) => return failed(e),
     };
+    let outage = match bulwark_resilience::simulations::outage_in(&app.store, ms).await {
+        Ok(o) => o,
+        Err(e) => return failed(e),
+    };
     let mut results: Vec<Identification> = Vec::new();
     for e in &entities {
-        match identification::identify(&app.store, ms, &e.record.key).await {
+        match identification::identify_with(&app.store, ms, &e.record.key, outage.as_ref()).await {
             Ok(r) => results.push(r),
             Err(e) => return failed(e),
         }
@@ -63,7 +70,7 @@ pub async fn overview(
                 @for (e, r) in entities.iter().zip(&results) {
                     tr {
                         td.mono { (e.record.key) }
-                        td { (e.record.name) }
+                        td { a href={ "/console/resilience/" (ms) "/entities/" (e.record.key) } { (e.record.name) } }
                         td { (e.record.sector) @if let Some(s) = e.record.subsector { " / " (s) } }
                         td {
                             @if r.critical { span.bad { "yes" } } @else { "no" }
@@ -97,6 +104,169 @@ pub async fn overview(
                         }
                     }
                     @for reason in &v.routing.reasons { p { "Routing: " (reason) } }
+                }
+            }
+        },
+    );
+    Html(body.into_string()).into_response()
+}
+
+/// A number as the identification shows it: shares as percentages,
+/// counts without decimals.
+fn number(article: &str, v: f64) -> String {
+    if article.ends_with("(d)") || article.ends_with("(f)") {
+        format!("{:.1} %", v * 100.0)
+    } else {
+        format!("{v:.0}")
+    }
+}
+
+/// `GET /console/resilience/{ms}/entities/{key}`: an entity of `ms` with
+/// its provisions, assets and dependencies, and its identification
+/// reasoning: each CER Art. 6(2) test and Art. 7(1)(a)-(f) criterion with
+/// the provision's wording, whether it holds or fired, the value, the
+/// threshold and the explanation; the Art. 8 carve-out and the Art. 17(1)
+/// six-Member-State test. Everything is computed by
+/// `bulwark_resilience::identification`; the page only lays it out.
+pub async fn entity(
+    State(app): State<AppState>,
+    Caller(p): Caller,
+    axum::Extension(session): axum::Extension<ConsoleSession>,
+    Path((ms, key)): Path<(String, String)>,
+) -> Response {
+    let Ok(ms) = ms.parse::<Country>() else {
+        return error_page(StatusCode::NOT_FOUND, "No such Member State.");
+    };
+    let detail = match registry::entity_detail(&app.store, Some(ms), &key).await {
+        Ok(d) => d,
+        Err(ResilienceError::NotFound { .. }) => {
+            return error_page(
+                StatusCode::NOT_FOUND,
+                "No such entity in this Member State.",
+            );
+        }
+        Err(e) => return failed(e),
+    };
+    let r = match identification::identify(&app.store, ms, &key).await {
+        Ok(r) => r,
+        Err(e) => return failed(e),
+    };
+    let e = &detail.entity.record;
+    let text = |article: &str| identification::provision_text(article).unwrap_or("");
+    let title = format!("{} · {ms}", e.name);
+    let body = layout::page(
+        &title,
+        Some((&p, &session)),
+        html! {
+            p { a href={ "/console/resilience/" (ms) } { "← Resilience: " (ms) } }
+            h1 { (e.name) }
+            p id="entity-facts" {
+                code { (e.key) } " · established in " (e.member_state) " · " (e.sector)
+                @if let Some(s) = e.subsector { " / " (s) }
+                " · " (e.category)
+            }
+            p id="verdict" {
+                @if r.critical {
+                    span.bad { "Critical entity" } ": all three cumulative tests of CER Art. 6(2) hold."
+                } @else {
+                    "Not a critical entity: not every test of CER Art. 6(2) holds."
+                }
+            }
+            h2 { "Identification (CER Art. 6(2))" }
+            table id="tests" {
+                tr { th { "Test" } th { "Provision" } th { "Holds" } th { "Why" } }
+                @for t in &r.tests {
+                    tr {
+                        td { (t.article) }
+                        td { small { (text(&t.article)) } }
+                        td { @if t.passed { span.ok { "yes" } } @else { "no" } }
+                        td { (t.explanation) }
+                    }
+                }
+            }
+            h2 { "Significant disruptive effect (CER Art. 7(1))" }
+            p { (r.criteria_fired) " of 6 criteria fired; " (r.thresholds.min_criteria) " needed (national threshold)." }
+            table id="criteria" {
+                tr { th { "Criterion" } th { "Provision" } th { "Fired" } th { "Value" } th { "Threshold" } th { "Why" } }
+                @for c in &r.criteria {
+                    tr {
+                        td { (c.article) }
+                        td { small { (text(&c.article)) } }
+                        td { @if c.fired { span.bad { "fired" } } @else { "not fired" } }
+                        td.mono { (number(&c.article, c.value)) }
+                        td.mono { (number(&c.article, c.threshold)) }
+                        td { (c.explanation) }
+                    }
+                }
+            }
+            h2 { "CER Art. 8" }
+            p id="art8" {
+                small { (text("CER Art. 8")) } br;
+                @if r.chapter_iii_applies {
+                    "Applies: sector " (e.sector) " is not carved out; Chapter III obligations apply if identified."
+                } @else {
+                    span.bad { "Carve-out" } ": sector " (e.sector) " — Chapter III does not apply (unless national law says otherwise)."
+                }
+            }
+            h2 { "CER Art. 17(1): six Member States" }
+            p id="art17" {
+                small { (text("CER Art. 17(1)")) } br;
+                @match &r.cepes.service {
+                    Some(s) => {
+                        "Service " code { (s) } " is provided to or in " (r.cepes.member_states.len()) " Member State(s): "
+                        (r.cepes.member_states.iter().map(|c| c.as_str()).collect::<Vec<_>>().join(", ")) ". "
+                    }
+                    None => { "No essential service provided. " }
+                }
+                @if r.cepes.six_or_more { span.bad { "Six or more Member States" } } @else { "Fewer than six Member States" }
+                @if r.cepes.candidate { " · " span.bad { "CEPES candidate" } " (identified as critical; becomes a CEPES on the Commission's notification, Art. 17(3))." }
+            }
+            h2 { "Provisions of essential services" }
+            @if detail.provisions.is_empty() { p { "None registered." } } @else {
+                table id="provisions" {
+                    tr { th { "Key" } th { "Service" } th { "Where" } th { "Users" } th { "Market share" } th { "Substitutability" } th { "Also serves" } }
+                    @for pr in &detail.provisions {
+                        tr {
+                            td.mono { (pr.key) }
+                            td.mono { (pr.service) }
+                            td { (pr.member_state) " " (pr.region) @if pr.isolated_area { " (isolated area)" } }
+                            td.mono { (pr.users_served) }
+                            td.mono { (format!("{:.1} %", pr.market_share * 100.0)) }
+                            td.mono { (format!("{:.0} %", pr.substitutability * 100.0)) }
+                            td { (pr.served_states.iter().map(|c| c.as_str()).collect::<Vec<_>>().join(", ")) }
+                        }
+                    }
+                }
+            }
+            h2 { "Critical infrastructure assets" }
+            @if detail.assets.is_empty() { p { "None registered." } } @else {
+                table id="assets" {
+                    tr { th { "Key" } th { "Kind" } th { "Name" } th { "Where" } th { "Backup (h)" } }
+                    @for a in &detail.assets {
+                        tr {
+                            td.mono { (a.key) } td { (a.kind) } td { (a.name) }
+                            td { (a.member_state) " " (a.region) }
+                            td.mono { (a.backup_hours) }
+                        }
+                    }
+                }
+            }
+            h2 { "Dependencies" }
+            @if detail.dependencies.is_empty() { p { "None registered." } } @else {
+                table id="dependencies" {
+                    tr { th { "Key" } th { "Supplier" } th { "Dependent" } th { "Kind / resource" } th { "Strength" } th { "Buffer (h)" } th { "Recovery lag (h)" } th { "Alternatives" } }
+                    @for d in &detail.dependencies {
+                        tr {
+                            td.mono { (d.key) }
+                            td.mono { @if d.supplier == e.key { strong { (d.supplier) } } @else { (d.supplier) } }
+                            td.mono { @if d.dependent == e.key { strong { (d.dependent) } } @else { (d.dependent) } }
+                            td { (d.kind) " / " (d.resource) }
+                            td.mono { (d.strength) }
+                            td.mono { (d.buffer_hours) }
+                            td.mono { (d.recovery_lag_hours) }
+                            td.mono { (d.alternatives.join(", ")) }
+                        }
+                    }
                 }
             }
         },
