@@ -6,7 +6,11 @@
 //!
 //! Only a confirmed match produces a report. The content itself is
 //! referenced by the provider's id (Art. 13(1)(c) content data travel from
-//! the provider's own store at send time); Bulwark never stores it.
+//! the provider's own store at send time). If the provider attaches it, it
+//! is sealed to the recipient's X25519 key (libsodium sealed box, through
+//! the `crypto_box` crate) and handed back in the answer only: Bulwark
+//! never stores it, and the signed report carries the SHA-256 of the
+//! sealed bytes so the recipient can tie the two together.
 //! Reports are kept for at most 12 months (CSA proposal Art. 22(1); 2021/1232
 //! Art. 3(1)(h)) and then purged by [`crate::retention::purge`].
 
@@ -117,6 +121,68 @@ pub struct NewReport {
     /// without the provider's permission).
     #[serde(default)]
     pub marking: Option<Marking>,
+    /// The content data, to be sealed to the recipient (never stored).
+    #[serde(default)]
+    pub attachment: Option<Attachment>,
+}
+
+/// Content data attached to a report (CSA proposal Art. 13(1)(c)).
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Attachment {
+    /// The recipient's X25519 public key, 64 hex digits.
+    pub recipient_key: String,
+    /// The content, base64 (standard alphabet).
+    pub content_base64: String,
+}
+
+impl std::fmt::Debug for Attachment {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // Never print content, not even in a debug trace.
+        f.debug_struct("Attachment")
+            .field("recipient_key", &self.recipient_key)
+            .field("content_base64", &"(redacted)")
+            .finish()
+    }
+}
+
+/// An attachment sealed to its recipient: returned once, never stored.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct SealedAttachment {
+    /// The recipient's X25519 public key, hex.
+    pub recipient_key: String,
+    /// The sealed box (ephemeral public key, then ciphertext), base64.
+    pub sealed_base64: String,
+    /// SHA-256 of the sealed bytes, hex (also inside the signed report).
+    pub sha256: String,
+}
+
+/// Seals `content` to the X25519 public key `recipient_key` (hex).
+pub fn seal_attachment(a: &Attachment) -> Result<SealedAttachment> {
+    use base64::Engine;
+    let key: [u8; 32] = hex::decode(&a.recipient_key)
+        .ok()
+        .and_then(|b| b.try_into().ok())
+        .ok_or_else(|| {
+            DetectionError::invalid("attachment.recipient_key", "must be 64 hex digits")
+        })?;
+    let content = base64::engine::general_purpose::STANDARD
+        .decode(&a.content_base64)
+        .map_err(|_| DetectionError::invalid("attachment.content_base64", "not base64"))?;
+    if content.is_empty() {
+        return Err(DetectionError::invalid(
+            "attachment.content_base64",
+            "must not be empty",
+        ));
+    }
+    let sealed = crypto_box::PublicKey::from_bytes(key)
+        .seal(&mut crypto_box::aead::OsRng, &content)
+        .map_err(|_| DetectionError::invalid("attachment", "could not be sealed"))?;
+    Ok(SealedAttachment {
+        recipient_key: a.recipient_key.to_ascii_lowercase(),
+        sha256: crate::signing::sha256_hex(&sealed),
+        sealed_base64: base64::engine::general_purpose::STANDARD.encode(&sealed),
+    })
 }
 
 /// A stored report.
@@ -138,6 +204,9 @@ pub struct Report {
     pub created_at: Timestamp,
     /// When it is purged.
     pub retain_until: Timestamp,
+    /// The sealed attachment, in the answer to `create` only (never stored).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sealed_attachment: Option<SealedAttachment>,
 }
 
 fn default_marking() -> Marking {
@@ -264,6 +333,7 @@ pub async fn create(
         ),
         BasisKind::Voluntary => "voluntary detection (provider's own motion)".to_string(),
     };
+    let sealed = input.attachment.as_ref().map(seal_attachment).transpose()?;
     let key = provider_key(store, actor, &m.provider, now).await?;
     let id = ReportId::new();
     let body = serde_json::json!({
@@ -278,7 +348,12 @@ pub async fn create(
         "section_2_report": {
             "urgent": input.urgent,
             "type": "known",
-            "content_data": { "provider_reference": m.content_ref, "attached": false },
+            "content_data": {
+                "provider_reference": m.content_ref,
+                "attached": sealed.is_some(),
+                "sealed_sha256": sealed.as_ref().map(|a| a.sha256.clone()),
+                "sealed_to": sealed.as_ref().map(|a| a.recipient_key.clone()),
+            },
             "other_data": {
                 "pdq": m.scanned_hash, "quality": m.quality, "distance": m.distance,
                 "variant": m.variant, "list_id": m.list_id, "list_version": m.list_version,
@@ -339,6 +414,7 @@ pub async fn create(
         public_key: key.public(),
         created_at: now,
         retain_until,
+        sealed_attachment: sealed,
     })
 }
 
@@ -374,6 +450,7 @@ fn row_to_report(r: &sqlx::any::AnyRow, keys: &[(String, String)]) -> Result<Rep
         },
         created_at: Timestamp::from_unix_micros(created).ok_or_else(|| corrupt(w, "time"))?,
         retain_until: Timestamp::from_unix_micros(retain).ok_or_else(|| corrupt(w, "time"))?,
+        sealed_attachment: None,
     })
 }
 

@@ -517,6 +517,7 @@ async fn only_a_confirmed_match_is_reported_and_the_report_verifies() {
             other: None,
             recipient: None,
             marking: None,
+            attachment: None,
         };
         let e = reports::create(s, &actor(), input.clone(), None, now(), "t")
             .await
@@ -548,10 +549,35 @@ async fn only_a_confirmed_match_is_reported_and_the_report_verifies() {
             review::decide(s, &m, &actor(), id, &dec, None, now(), "t").await,
             Err(DetectionError::Conflict(_))
         ));
-        let rep = reports::create(s, &actor(), input.clone(), None, now(), "t")
+        // Content data (Art. 13(1)(c)) sealed to the recipient, never stored.
+        let recipient = crypto_box::SecretKey::from_bytes([9u8; 32]);
+        let mut with_content = input.clone();
+        with_content.attachment = Some(reports::Attachment {
+            recipient_key: hex::encode(recipient.public_key().as_bytes()),
+            content_base64: "Q09OVEVOVC1NQVJLRVItNzc3".into(), // "CONTENT-MARKER-777"
+        });
+        let rep = reports::create(s, &actor(), with_content, None, now(), "t")
             .await
             .unwrap();
         rep.public_key.verify(&rep.signed).unwrap();
+        let sealed = rep.sealed_attachment.as_ref().unwrap();
+        let bytes = base64::Engine::decode(
+            &base64::engine::general_purpose::STANDARD,
+            &sealed.sealed_base64,
+        )
+        .unwrap();
+        assert_eq!(recipient.unseal(&bytes).unwrap(), b"CONTENT-MARKER-777");
+        let body: serde_json::Value = serde_json::from_str(&rep.signed.payload).unwrap();
+        assert_eq!(
+            body["section_2_report"]["content_data"]["sealed_sha256"],
+            sealed.sha256.as_str()
+        );
+        assert!(!rep.signed.payload.contains("CONTENT-MARKER"));
+        assert!(
+            reports::list(s, None).await.unwrap()[0]
+                .sealed_attachment
+                .is_none()
+        );
         let body: serde_json::Value = serde_json::from_str(&rep.signed.payload).unwrap();
         assert_eq!(body["section_2_report"]["type"], "known");
         assert_eq!(body["section_2_report"]["location"]["port"], 51234);
@@ -712,6 +738,7 @@ async fn csa_art_22_reports_are_purged_after_twelve_months() {
             other: None,
             recipient: None,
             marking: None,
+            attachment: None,
         };
         let rep = reports::create(s, &actor(), input, None, now(), "t")
             .await
