@@ -11,6 +11,7 @@
 //! - [`review`]: the human-review queue, negative lists, error figures.
 //! - [`reports`]: signed CSA Art. 13 / Annex III reports of confirmed matches.
 //! - [`removal`]: TCO Art. 3 (one hour) and CSA Art. 14 removal orders.
+//! - [`flood`]: quarantine of indicators that suddenly match too much.
 //! - [`complaints`], [`retention`] (audited purge), [`transparency`]
 //!   (annual figures), [`demo`] (benign stand-ins for the demo).
 //!
@@ -22,6 +23,7 @@ pub mod basis;
 pub mod complaints;
 pub mod demo;
 pub mod error;
+pub mod flood;
 pub mod lists;
 pub mod matcher;
 pub mod removal;

@@ -922,3 +922,41 @@ async fn r2021_1232_art_3_1_h_scan_data_erased_after_twelve_months_counts_kept()
         assert_eq!((f.scans, f.matches), (1, 1));
     }
 }
+
+#[tokio::test]
+async fn a_flooding_indicator_is_quarantined_and_stops_matching() {
+    use bulwark_detection::flood::{FloodPolicy, quarantine_floods};
+    for db in dbs().await {
+        let s = &db.store;
+        let (m, d) = seeded(s).await;
+        for _ in 0..4 {
+            let r = scan_one(s, &m, d.basis.id, &png(11), now()).await.unwrap();
+            assert_eq!(r.outcome, Outcome::Matched);
+        }
+        scan_one(s, &m, d.basis.id, &png(0), now()).await.unwrap();
+        let policy = FloodPolicy {
+            window_minutes: 60,
+            max_matches: 3,
+        };
+        let flooded = quarantine_floods(s, &m, &Actor::system(), policy, now())
+            .await
+            .unwrap();
+        assert_eq!(flooded.len(), 1, "{}", db.label);
+        assert_eq!(flooded[0].matches, 4);
+        let ind = bulwark_detection::lists::indicator(s, flooded[0].seq)
+            .await
+            .unwrap();
+        assert_eq!(ind.status, IndicatorStatus::Quarantined);
+        assert!(ind.history[0].reason.contains("flood: 4 matches"));
+        let r = scan_one(s, &m, d.basis.id, &png(11), now()).await.unwrap();
+        assert_eq!(r.outcome, Outcome::NoMatch);
+        // Outside the window nothing more happens.
+        let later = now().plus(TimeDelta::hours(2));
+        assert!(
+            quarantine_floods(s, &m, &Actor::system(), policy, later)
+                .await
+                .unwrap()
+                .is_empty()
+        );
+    }
+}

@@ -216,11 +216,18 @@ pub async fn serve(
     // Detection retention: purge at start, then hourly (audited as `system`).
     api::detection::purge_once(&store).await;
     let purger = tokio::spawn(api::detection::purge_schedule(store.clone()));
-    let router = app(store.clone(), config, Arc::new(matcher));
+    let matcher = Arc::new(matcher);
+    // Quarantine on flood, every few minutes (audited as `system`).
+    let flood_guard = tokio::spawn(api::detection::flood_schedule(
+        store.clone(),
+        matcher.clone(),
+    ));
+    let router = app(store.clone(), config, matcher);
     let result = axum::serve(listener, router)
         .with_graceful_shutdown(shutdown)
         .await;
     purger.abort();
+    flood_guard.abort();
     store.close().await;
     result
 }

@@ -1235,6 +1235,36 @@ pub async fn purge_schedule(store: Store) {
     }
 }
 
+/// How often the flood guard looks for indicators that match too much.
+pub const FLOOD_CHECK_INTERVAL: Duration = Duration::from_secs(300);
+
+/// The flood-guard loop: every [`FLOOD_CHECK_INTERVAL`], quarantines
+/// indicators over the default [`bulwark_detection::flood::FloodPolicy`]
+/// (audited as `system`) and takes them out of the live matcher.
+pub async fn flood_schedule(store: Store, matcher: Arc<Matcher>) {
+    let start = tokio::time::Instant::now() + FLOOD_CHECK_INTERVAL;
+    let mut tick = tokio::time::interval_at(start, FLOOD_CHECK_INTERVAL);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tick.tick().await;
+        match bulwark_detection::flood::quarantine_floods(
+            &store,
+            &matcher,
+            &Actor::system(),
+            bulwark_detection::flood::FloodPolicy::default(),
+            Timestamp::now(),
+        )
+        .await
+        {
+            Ok(q) if !q.is_empty() => {
+                tracing::warn!(indicators = q.len(), "flood guard quarantined indicators")
+            }
+            Ok(_) => {}
+            Err(e) => tracing::error!(error = %e, "flood guard failed"),
+        }
+    }
+}
+
 /// Registers the detection routes with their permissions. Every route is
 /// organisation-scoped inside the handler, so the Member State rule is `Own`.
 pub fn routes(r: Routes) -> Routes {
