@@ -24,6 +24,7 @@ pub mod demo;
 pub mod error;
 pub mod lists;
 pub mod matcher;
+pub mod recorder;
 pub mod removal;
 pub mod reports;
 pub mod retention;

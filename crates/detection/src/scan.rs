@@ -13,6 +13,7 @@
 use md5::Md5;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
+use sqlx::AnyConnection;
 
 use bulwark_core::{Id, Timestamp};
 use bulwark_pdq::decode::DecodeOptions;
@@ -247,15 +248,49 @@ pub async fn record(
     purpose: &str,
 ) -> Result<Vec<ScanResult>> {
     let mut tx = store.write().await?;
+    let (results, match_ids) = insert(tx.conn(), basis, scans, now).await?;
+    tx.commit(actor, audit_entry(basis, scans, match_ids, purpose))
+        .await?;
+    Ok(results)
+}
+
+/// The audit record of a set of scans under one basis: the scan and match
+/// ids, never hashes or content.
+pub(crate) fn audit_entry(
+    basis: &Basis,
+    scans: &[Evaluated],
+    match_ids: Vec<String>,
+    purpose: &str,
+) -> AuditEntry {
+    let scan_ids: Vec<String> = scans.iter().map(|s| s.scan_id.to_string()).collect();
+    AuditEntry::new("detection.scan", format!("basis:{}", basis.id), purpose).with_details(
+        serde_json::json!({
+            "provider": basis.facts.provider,
+            "scans": scan_ids,
+            "matches": match_ids,
+        }),
+    )
+}
+
+/// Inserts evaluated scans and their matches on an open write transaction;
+/// returns the results and the new match ids.
+pub(crate) async fn insert(
+    conn: &mut AnyConnection,
+    basis: &Basis,
+    scans: &[Evaluated],
+    now: Timestamp,
+) -> Result<(Vec<ScanResult>, Vec<String>)> {
     let mut results = Vec::with_capacity(scans.len());
     let mut match_ids = Vec::new();
+    let basis_id = basis.id.to_string();
     for ev in scans {
+        let scan_id = ev.scan_id.to_string();
         sqlx::query(
             "INSERT INTO det_scans (id, basis_id, provider, content_ref, input_kind, pdq, quality, outcome, scanned_at) \
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
         )
-        .bind(ev.scan_id.to_string())
-        .bind(basis.id.to_string())
+        .bind(&scan_id)
+        .bind(&basis_id)
         .bind(&basis.facts.provider)
         .bind(&ev.content_ref)
         .bind(ev.input_kind)
@@ -263,7 +298,7 @@ pub async fn record(
         .bind(i64::from(ev.quality))
         .bind(ev.outcome.as_str())
         .bind(now.unix_micros())
-        .execute(tx.conn())
+        .execute(&mut *conn)
         .await?;
         let mut matches = Vec::new();
         for (c, version) in &ev.candidates {
@@ -273,8 +308,8 @@ pub async fn record(
                  VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, 'pending_review', $11)",
             )
             .bind(id.to_string())
-            .bind(ev.scan_id.to_string())
-            .bind(basis.id.to_string())
+            .bind(&scan_id)
+            .bind(&basis_id)
             .bind(&basis.facts.provider)
             .bind(c.seq)
             .bind(&c.meta.list_id)
@@ -283,7 +318,7 @@ pub async fn record(
             .bind(c.variant)
             .bind(i64::from(ev.quality))
             .bind(now.unix_micros())
-            .execute(tx.conn())
+            .execute(&mut *conn)
             .await?;
             match_ids.push(id.to_string());
             matches.push(MatchSummary {
@@ -306,19 +341,7 @@ pub async fn record(
             matches,
         });
     }
-    let scan_ids: Vec<String> = scans.iter().map(|s| s.scan_id.to_string()).collect();
-    tx.commit(
-        actor,
-        AuditEntry::new("detection.scan", format!("basis:{}", basis.id), purpose).with_details(
-            serde_json::json!({
-                "provider": basis.facts.provider,
-                "scans": scan_ids,
-                "matches": match_ids,
-            }),
-        ),
-    )
-    .await?;
-    Ok(results)
+    Ok((results, match_ids))
 }
 
 /// Checks the basis, evaluates every item and records them: the whole
@@ -337,12 +360,24 @@ pub async fn scan(
     purpose: &str,
 ) -> Result<Vec<ScanResult>> {
     let basis = crate::basis::require_active(store, basis_id, provider, service, now).await?;
+    let evaluated = evaluate_all(matcher, &basis, items)?;
+    record(store, actor, &basis, &evaluated, now, purpose).await
+}
+
+/// Evaluates every item of a request under `basis` (no I/O): refused if
+/// there is none; an item's error names it (`items[i].field`) when there
+/// are several.
+pub fn evaluate_all(
+    matcher: &Matcher,
+    basis: &Basis,
+    items: &[ScanItem<'_>],
+) -> Result<Vec<Evaluated>> {
     if items.is_empty() {
         return Err(DetectionError::invalid("items", "nothing to scan"));
     }
     let mut evaluated = Vec::with_capacity(items.len());
     for (i, item) in items.iter().enumerate() {
-        evaluated.push(evaluate(matcher, &basis, item).map_err(|e| match e {
+        evaluated.push(evaluate(matcher, basis, item).map_err(|e| match e {
             DetectionError::Invalid { field, rule } => DetectionError::Invalid {
                 field: if items.len() == 1 {
                     field
@@ -354,5 +389,5 @@ pub async fn scan(
             other => other,
         })?);
     }
-    record(store, actor, &basis, &evaluated, now, purpose).await
+    Ok(evaluated)
 }
