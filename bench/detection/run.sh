@@ -9,7 +9,9 @@
 #      batched points, default "100"), CHUNK (indicators per list version, default
 #      1000000), IMAGES (distinct JPEGs, default 300), MATCHING (of them on the list,
 #      default 30), WRK_THREADS (default 1), PORT (default 18080),
-#      OUT (default bench/detection/out), KEEP_DB=1 to reuse $OUT/bench-N.db.
+#      OUT (default bench/detection/out), KEEP_DB=1 to reuse $OUT/bench-N.db,
+#      FEATURES (cargo features of the server build, e.g. libjpeg-simd; needs nasm),
+#      TAG (a label added to every result line, default the features or "default").
 # Needs: cargo, wrk (apt-get install wrk), curl.
 # Results: $OUT/results.jsonl (one JSON line per wrk point, plus "server" and "setup"
 # lines), $OUT/machine.txt, the server's log in $OUT/serve-N.log.
@@ -19,13 +21,14 @@ root="$(cd "$here/../.." && pwd)"
 out="${OUT:-$here/out}"
 mkdir -p "$out"
 n="${1:-10000000}"
+tag="${TAG:-${FEATURES:-default}}"
 duration="${DURATION:-20}"
 port="${PORT:-18080}"
 threads="${WRK_THREADS:-1}"
 export BENCH_DIR="$here"
 
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$root/target}"
-cargo build --release -j 2 -p bulwark-cli --bin bulwark
+cargo build --release -j 2 -p bulwark-cli --bin bulwark ${FEATURES:+--features "$FEATURES"}
 cargo build --release -j 2 -p bulwark-detection --example loadbench_setup
 bin="$CARGO_TARGET_DIR/release/bulwark"
 setup="$CARGO_TARGET_DIR/release/examples/loadbench_setup"
@@ -35,8 +38,8 @@ setup="$CARGO_TARGET_DIR/release/examples/loadbench_setup"
   grep -m1 'model name' /proc/cpuinfo || true
   echo "# cores: $(nproc); memory: $(free -g | awk '/Mem:/ {print $2}') GiB; load before: $(cut -d' ' -f1-3 /proc/loadavg)"
   echo "# $(wrk --version 2>&1 | head -1)"
-  echo "# commit: $(git -C "$root" rev-parse --short HEAD)"
-} >"$out/machine.txt"
+  echo "# commit: $(git -C "$root" rev-parse --short HEAD); server features: ${FEATURES:-default}"
+} >>"$out/machine.txt"
 
 db="$out/bench-$n.db"
 data="$out/data-$n"
@@ -62,7 +65,7 @@ until curl -fsS "http://127.0.0.1:$port/readyz" >/dev/null 2>&1; do
 done
 ready=$(date +%s.%N)
 rss_start=$(awk '/VmRSS/ {print $2}' /proc/$pid/status)
-echo "{\"kind\":\"server\",\"indicators\":$n,\"startup_s\":$(echo "$ready - $start" | bc),\"rss_kb_ready\":$rss_start}" | tee -a "$results"
+echo "{\"kind\":\"server\",\"tag\":\"$tag\",\"indicators\":$n,\"startup_s\":$(echo "$ready - $start" | bc),\"rss_kb_ready\":$rss_start}" | tee -a "$results"
 
 point() { # label, script, connections, [batch]
   local label="$1" script="$2" conns="$3"
@@ -71,7 +74,7 @@ point() { # label, script, connections, [batch]
   [ "$conns" -lt "$t" ] && t=$conns
   echo "== $label c=$conns batch=$BATCH" >&2
   wrk -t"$t" -c"$conns" -d"${duration}s" --timeout 10s --latency -s "$here/$script" \
-    "http://127.0.0.1:$port" | grep '^{' | sed "s/^{/{\"indicators\":$n,/" | tee -a "$results"
+    "http://127.0.0.1:$port" | grep '^{' | sed "s/^{/{\"tag\":\"$tag\",\"indicators\":$n,/" | tee -a "$results"
 }
 
 # Warm-up (page cache, allocator), not recorded.
@@ -86,7 +89,7 @@ for c in ${IMAGE_CONNS:-4 16 64}; do point image image.lua "$c"; done
 rss_end=$(awk '/VmRSS/ {print $2}' /proc/$pid/status)
 hwm=$(awk '/VmHWM/ {print $2}' /proc/$pid/status)
 scans=$(sqlite3 "$db" 'SELECT COUNT(*) FROM det_scans' 2>/dev/null || echo null)
-echo "{\"kind\":\"server-end\",\"indicators\":$n,\"rss_kb_end\":$rss_end,\"rss_kb_peak\":$hwm,\"scans_recorded\":$scans}" | tee -a "$results"
+echo "{\"kind\":\"server-end\",\"tag\":\"$tag\",\"indicators\":$n,\"rss_kb_end\":$rss_end,\"rss_kb_peak\":$hwm,\"scans_recorded\":$scans}" | tee -a "$results"
 kill $pid
 wait $pid 2>/dev/null || true
 trap - EXIT
