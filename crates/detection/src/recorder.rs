@@ -80,40 +80,46 @@ pub async fn record_batch(
             c.set_status(j.basis.id, s);
         }
     }
-    let mut outcomes: Vec<Option<Result<Vec<ScanResult>>>> = Vec::with_capacity(jobs.len());
-    // (actor id, basis, purpose) -> (job index for actor/basis, scan indices, match ids)
-    let mut groups: Vec<((String, BasisId, String), usize, Vec<usize>, Vec<String>)> = Vec::new();
+    let mut outcomes: Vec<Result<Vec<ScanResult>>> = Vec::with_capacity(jobs.len());
+    let mut groups: Vec<Group> = Vec::new();
     for (i, j) in jobs.iter().enumerate() {
         let mut current = j.basis.clone();
         current.status = status[&j.basis.id];
         if let Err(e) = check_in_force(&current, None, j.now) {
-            outcomes.push(Some(Err(e)));
+            outcomes.push(Err(e));
             continue;
         }
         let (results, match_ids) = insert(tx.conn(), &j.basis, &j.scans, j.now).await?;
-        outcomes.push(Some(Ok(results)));
-        let key = (j.actor.id.clone(), j.basis.id, j.purpose.clone());
-        match groups.iter_mut().find(|g| g.0 == key) {
+        outcomes.push(Ok(results));
+        let same = |g: &&mut Group| {
+            let f = &jobs[g.jobs[0]];
+            f.actor.id == j.actor.id && f.basis.id == j.basis.id && f.purpose == j.purpose
+        };
+        match groups.iter_mut().find(same) {
             Some(g) => {
-                g.2.push(i);
-                g.3.extend(match_ids);
+                g.jobs.push(i);
+                g.match_ids.extend(match_ids);
             }
-            None => groups.push((key, i, vec![i], match_ids)),
+            None => groups.push(Group {
+                jobs: vec![i],
+                match_ids,
+            }),
         }
     }
     if groups.is_empty() {
         // Every job was refused: nothing to write (the transaction rolls back).
-        return Ok(outcomes.into_iter().map(|o| o.expect("set")).collect());
+        return Ok(outcomes);
     }
     let last = groups.len() - 1;
     let mut commit = None;
-    for (n, (_, first, members, match_ids)) in groups.into_iter().enumerate() {
-        let j = &jobs[first];
-        let scans: Vec<Evaluated> = members
+    for (n, g) in groups.into_iter().enumerate() {
+        let j = &jobs[g.jobs[0]];
+        let scans: Vec<Evaluated> = g
+            .jobs
             .iter()
             .flat_map(|m| jobs[*m].scans.iter().cloned())
             .collect();
-        let entry = audit_entry(&j.basis, &scans, match_ids, &j.purpose);
+        let entry = audit_entry(&j.basis, &scans, g.match_ids, &j.purpose);
         if n == last {
             commit = Some((j.actor.clone(), entry));
         } else {
@@ -122,7 +128,15 @@ pub async fn record_batch(
     }
     let (actor, entry) = commit.expect("at least one group");
     tx.commit(&actor, entry).await?;
-    Ok(outcomes.into_iter().map(|o| o.expect("set")).collect())
+    Ok(outcomes)
+}
+
+/// The accepted jobs of one (actor, basis, purpose) in a batch: one audit record.
+struct Group {
+    /// Indices into the batch, in order.
+    jobs: Vec<usize>,
+    /// The matches their scans created.
+    match_ids: Vec<String>,
 }
 
 type Reply = oneshot::Sender<Result<Vec<ScanResult>>>;
