@@ -254,8 +254,8 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     .await?;
 
     let mut hashes = std::io::BufWriter::new(std::fs::File::create(a.out.join("hashes.txt"))?);
-    for i in 0..20_000 {
-        let h = if i % 20 == 0 && !planted.is_empty() {
+    for i in 0..20_000usize {
+        let h = if i.is_multiple_of(20) && !planted.is_empty() {
             let p = planted[rng.random_range(0..planted.len())].clone();
             flip(&mut rng, &p, 8)
         } else {

@@ -35,7 +35,7 @@ fn actor(id: &str, org: &str) -> Actor {
 
 /// A PDQ hash of a demo image (matches) or a fixed unrelated one (does not).
 fn hash_for(i: usize) -> (String, u8) {
-    if i % 4 == 0 {
+    if i.is_multiple_of(4) {
         let img = demo::stand_in_image(i % demo::DEMO_IMAGES);
         let out = bulwark_pdq::hash_rgb8(256, 256, img.as_raw()).unwrap();
         (out.hash.to_hex(), out.quality)
@@ -110,7 +110,7 @@ async fn concurrent_scans_are_all_recorded_and_audited() {
         let recorder = Arc::new(Recorder::new(db.store.clone(), cache, 16));
         let mut tasks = Vec::new();
         for i in 0..96usize {
-            let (who, b) = if i % 3 == 0 {
+            let (who, b) = if i.is_multiple_of(3) {
                 (actor("token:second", "Second provider"), b2.clone())
             } else {
                 (first.clone(), d.basis.clone())

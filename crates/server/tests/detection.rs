@@ -282,12 +282,12 @@ async fn concurrent_scans_are_each_recorded_and_audited() {
     let mut tasks = Vec::new();
     for i in 0..48usize {
         let (server_url, tok, basis) = (server.url(""), provider.clone(), d.basis.id);
-        let hash = if i % 2 == 0 {
+        let hash = if i.is_multiple_of(2) {
             list.add[i % list.add.len()].pdq.clone().unwrap()
         } else {
             format!("{:064x}", 0x9e37_79b9_u128 * (i as u128 + 1))
         };
-        let image = (i % 6 == 0).then(|| png(i % demo::DEMO_IMAGES));
+        let image = i.is_multiple_of(6).then(|| png(i % demo::DEMO_IMAGES));
         tasks.push(tokio::spawn(async move {
             let c = client();
             let r = match image {
