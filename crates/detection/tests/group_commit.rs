@@ -264,3 +264,52 @@ async fn a_basis_suspended_after_the_check_refuses_the_waiting_scans() {
         );
     }
 }
+
+#[tokio::test]
+async fn a_large_batch_is_recorded_in_order_across_multi_row_statements() {
+    for db in all().await {
+        bulwark_detection::migrate(&db.store).await.unwrap();
+        let first = actor("token:first", demo::DEMO_PROVIDER);
+        let d = demo::seed(&db.store, &first, now()).await.unwrap();
+        let m = Matcher::load(&db.store).await.unwrap();
+        // 250 scans (a quarter matching) in one job: more rows than one
+        // INSERT statement carries, for scans and for matches.
+        let scans: Vec<_> = (0..250).flat_map(|i| evaluate(&m, &d.basis, i)).collect();
+        let matching = scans.iter().filter(|s| !s.candidates.is_empty()).count();
+        assert!(matching >= 60);
+        let job = ScanJob {
+            actor: first.clone(),
+            basis: d.basis.clone(),
+            purpose: "t".into(),
+            scans: scans.clone(),
+            now: now(),
+        };
+        let out = record_batch(&db.store, &[job], None).await.unwrap();
+        let results = out.into_iter().next().unwrap().unwrap();
+        assert_eq!(results.len(), 250);
+        for (r, s) in results.iter().zip(&scans) {
+            assert_eq!(r.scan_id, s.scan_id);
+            assert_eq!(r.matches.len(), s.candidates.len());
+            assert_eq!(r.matched, !s.candidates.is_empty());
+        }
+        let n = count(&db.store, "SELECT COUNT(*) AS n FROM det_scans").await;
+        assert_eq!(n, 250, "{}", db.label);
+        let matches: usize = scans.iter().map(|s| s.candidates.len()).sum();
+        let stored = count(&db.store, "SELECT COUNT(*) AS n FROM det_matches").await;
+        assert_eq!(stored, matches as i64, "{}", db.label);
+        // Each stored match points at its own scan.
+        let linked = count(
+            &db.store,
+            "SELECT COUNT(*) AS n FROM det_matches m JOIN det_scans s ON s.id = m.scan_id",
+        )
+        .await;
+        assert_eq!(linked, matches as i64);
+        assert_eq!(audited_scans(&db.store).await.len(), 250);
+        assert!(
+            audit::verify(&db.store, &VerifyOptions::default())
+                .await
+                .unwrap()
+                .ok
+        );
+    }
+}
