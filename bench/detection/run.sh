@@ -11,7 +11,8 @@
 #      default 30), WRK_THREADS (default 1), PORT (default 18080),
 #      OUT (default bench/detection/out), KEEP_DB=1 to reuse $OUT/bench-N.db,
 #      FEATURES (cargo features of the server build, e.g. libjpeg-simd; needs nasm),
-#      TAG (a label added to every result line, default the features or "default").
+#      TAG (a label added to every result line, default the features or "default"),
+#      SKIP_BUILD=1 to use the binaries already built.
 # Needs: cargo, wrk (apt-get install wrk), curl.
 # Results: $OUT/results.jsonl (one JSON line per wrk point, plus "server" and "setup"
 # lines), $OUT/machine.txt, the server's log in $OUT/serve-N.log.
@@ -28,8 +29,10 @@ threads="${WRK_THREADS:-1}"
 export BENCH_DIR="$here"
 
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$root/target}"
-cargo build --release -j 2 -p bulwark-cli --bin bulwark ${FEATURES:+--features "$FEATURES"}
-cargo build --release -j 2 -p bulwark-detection --example loadbench_setup
+if [ "${SKIP_BUILD:-0}" != 1 ]; then
+  cargo build --release -j 2 -p bulwark-cli --bin bulwark ${FEATURES:+--features "$FEATURES"}
+  cargo build --release -j 2 -p bulwark-detection --example loadbench_setup
+fi
 bin="$CARGO_TARGET_DIR/release/bulwark"
 setup="$CARGO_TARGET_DIR/release/examples/loadbench_setup"
 
