@@ -601,3 +601,86 @@ pub fn demo_voluntary(
         }),
     })
 }
+
+/// The bases in memory, for the scan path: [`BasisCache::require_active`]
+/// answers like [`require_active`] without a database read once a basis
+/// has been read. The cache is only a first check: the status that counts
+/// is re-read inside the transaction that records the scans
+/// ([`crate::recorder::record_batch`]), which also refreshes the cached
+/// status, so a change made by another process is honoured at the latest
+/// by the next recording. The server also drops an entry after each basis
+/// write it makes ([`BasisCache::invalidate`]).
+#[derive(Debug, Default)]
+pub struct BasisCache {
+    map: std::sync::RwLock<std::collections::HashMap<BasisId, Basis>>,
+}
+
+impl BasisCache {
+    /// An empty cache.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// As [`require_active`], reading the basis from the store only when
+    /// it is not cached.
+    pub async fn require_active(
+        &self,
+        store: &Store,
+        id: BasisId,
+        provider: &str,
+        service: Option<&str>,
+        now: Timestamp,
+    ) -> Result<Basis> {
+        let cached = self
+            .map
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(&id)
+            .cloned();
+        let b = match cached {
+            Some(b) => b,
+            None => match get(store, id, None).await {
+                Ok(b) => {
+                    self.map
+                        .write()
+                        .unwrap_or_else(|p| p.into_inner())
+                        .insert(id, b.clone());
+                    b
+                }
+                Err(DetectionError::NotFound { .. }) => return Err(no_basis(id, provider)),
+                Err(e) => return Err(e),
+            },
+        };
+        if b.facts.provider != provider {
+            return Err(no_basis(id, provider));
+        }
+        check_in_force(&b, service, now)?;
+        Ok(b)
+    }
+
+    /// Forgets basis `id` (after a write to it).
+    pub fn invalidate(&self, id: BasisId) {
+        self.map
+            .write()
+            .unwrap_or_else(|p| p.into_inner())
+            .remove(&id);
+    }
+
+    /// Records the status read inside a recording transaction.
+    pub fn set_status(&self, id: BasisId, status: BasisStatus) {
+        if let Some(b) = self
+            .map
+            .write()
+            .unwrap_or_else(|p| p.into_inner())
+            .get_mut(&id)
+        {
+            b.status = status;
+        }
+    }
+}
+
+fn no_basis(id: BasisId, provider: &str) -> DetectionError {
+    DetectionError::Refused(format!(
+        "no basis {id} for provider `{provider}`: scanning needs a detection order or a declared voluntary basis"
+    ))
+}

@@ -26,6 +26,7 @@ pub mod error;
 pub mod flood;
 pub mod lists;
 pub mod matcher;
+pub mod recorder;
 pub mod removal;
 pub mod reports;
 pub mod retention;

@@ -61,9 +61,18 @@ pub struct Candidate {
     pub variant: &'static str,
 }
 
+/// What the index keeps per indicator: the list as an index into
+/// `Inner::lists` (a list's id is stored once, not once per indicator).
+struct Meta {
+    list: u32,
+    indicator_id: Box<str>,
+    category: Category,
+}
+
 struct Inner {
     index: HammingIndex,
-    meta: HashMap<i64, IndicatorMeta>,
+    lists: Vec<String>,
+    meta: HashMap<i64, Meta>,
     md5: HashMap<[u8; 16], Vec<i64>>,
     sha256: HashMap<[u8; 32], Vec<i64>>,
     versions: HashMap<String, u64>,
@@ -74,6 +83,7 @@ impl Default for Inner {
     fn default() -> Self {
         Inner {
             index: HammingIndex::new(Config::default()),
+            lists: Vec::new(),
             meta: HashMap::new(),
             md5: HashMap::new(),
             sha256: HashMap::new(),
@@ -93,33 +103,69 @@ fn parse_hex<const N: usize>(s: &str) -> Option<[u8; N]> {
     hex::decode(s).ok()?.try_into().ok()
 }
 
+impl Inner {
+    fn list_index(&mut self, list_id: &str) -> u32 {
+        match self.lists.iter().position(|l| l == list_id) {
+            Some(i) => i as u32,
+            None => {
+                self.lists.push(list_id.to_string());
+                (self.lists.len() - 1) as u32
+            }
+        }
+    }
+
+    fn compact(&mut self, meta: IndicatorMeta) -> Meta {
+        Meta {
+            list: self.list_index(&meta.list_id),
+            indicator_id: meta.indicator_id.into_boxed_str(),
+            category: meta.category,
+        }
+    }
+
+    fn meta(&self, seq: i64) -> Option<IndicatorMeta> {
+        self.meta.get(&seq).map(|m| IndicatorMeta {
+            list_id: self.lists[m.list as usize].clone(),
+            indicator_id: m.indicator_id.to_string(),
+            category: m.category,
+        })
+    }
+}
+
 impl Matcher {
     /// An empty matcher.
     pub fn new() -> Self {
         Self::default()
     }
 
-    /// Loads every active indicator, list version and negative entry.
+    /// Loads every active indicator, list version and negative entry. The
+    /// indicators are streamed from the store (never all rows in memory at
+    /// once).
     pub async fn load(store: &Store) -> Result<Matcher> {
+        use futures_util::TryStreamExt;
         let w = "det_indicators";
-        let rows = sqlx::query(
+        let count: i64 =
+            sqlx::query("SELECT COUNT(*) AS n FROM det_indicators WHERE status = 'active'")
+                .fetch_one(store.pool())
+                .await?
+                .try_get("n")?;
+        let mut rows = sqlx::query(
             "SELECT seq, list_id, indicator_id, pdq, md5, sha256, category FROM det_indicators WHERE status = 'active'",
         )
-        .fetch_all(store.pool())
-        .await?;
-        let mut pairs = Vec::with_capacity(rows.len());
+        .fetch(store.pool());
+        let mut pairs = Vec::with_capacity(count.max(0) as usize);
         let mut inner = Inner::default();
-        for r in &rows {
+        inner.meta.reserve(count.max(0) as usize);
+        while let Some(r) = rows.try_next().await? {
             let seq: i64 = r.try_get("seq")?;
             let category: String = r.try_get("category")?;
-            inner.meta.insert(
-                seq,
-                IndicatorMeta {
-                    list_id: r.try_get("list_id")?,
-                    indicator_id: r.try_get("indicator_id")?,
-                    category: category.parse().map_err(|e| corrupt(w, e))?,
-                },
-            );
+            let list_id: String = r.try_get("list_id")?;
+            let indicator_id: String = r.try_get("indicator_id")?;
+            let meta = Meta {
+                list: inner.list_index(&list_id),
+                indicator_id: indicator_id.into_boxed_str(),
+                category: category.parse().map_err(|e| corrupt(w, e))?,
+            };
+            inner.meta.insert(seq, meta);
             let pdq: Option<String> = r.try_get("pdq")?;
             if let Some(p) = pdq {
                 let h = bulwark_hamming::Hash256::from_hex(&p).map_err(|e| corrupt(w, e))?;
@@ -134,6 +180,7 @@ impl Matcher {
                 inner.sha256.entry(s).or_default().push(seq);
             }
         }
+        drop(rows);
         inner.index = HammingIndex::build(pairs, Config::default()).map_err(|e| corrupt(w, e))?;
         for r in sqlx::query("SELECT list_id, version FROM det_lists")
             .fetch_all(store.pool())
@@ -233,6 +280,7 @@ impl Matcher {
         let md5: Option<String> = r.try_get("md5")?;
         let sha: Option<String> = r.try_get("sha256")?;
         let mut g = self.write();
+        let meta = g.compact(meta);
         g.index.remove(seq as u64);
         if let Some(h) = pdq {
             g.index.insert(seq as u64, h).map_err(|e| corrupt(w, e))?;
@@ -304,9 +352,9 @@ impl Matcher {
         let mut out: Vec<Candidate> = best
             .into_iter()
             .filter_map(|(seq, (distance, variant))| {
-                g.meta.get(&seq).map(|meta| Candidate {
+                g.meta(seq).map(|meta| Candidate {
                     seq,
-                    meta: meta.clone(),
+                    meta,
                     distance,
                     variant,
                 })
@@ -325,10 +373,10 @@ impl Matcher {
                 if out.iter().any(|c: &Candidate| c.seq == *seq) {
                     continue;
                 }
-                if let Some(meta) = g.meta.get(seq) {
+                if let Some(meta) = g.meta(*seq) {
                     out.push(Candidate {
                         seq: *seq,
-                        meta: meta.clone(),
+                        meta,
                         distance: 0,
                         variant,
                     });

@@ -13,6 +13,7 @@
 use md5::Md5;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
+use sqlx::AnyConnection;
 
 use bulwark_core::{Id, Timestamp};
 use bulwark_pdq::decode::DecodeOptions;
@@ -247,78 +248,144 @@ pub async fn record(
     purpose: &str,
 ) -> Result<Vec<ScanResult>> {
     let mut tx = store.write().await?;
-    let mut results = Vec::with_capacity(scans.len());
-    let mut match_ids = Vec::new();
-    for ev in scans {
-        sqlx::query(
-            "INSERT INTO det_scans (id, basis_id, provider, content_ref, input_kind, pdq, quality, outcome, scanned_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
-        )
-        .bind(ev.scan_id.to_string())
-        .bind(basis.id.to_string())
-        .bind(&basis.facts.provider)
-        .bind(&ev.content_ref)
-        .bind(ev.input_kind)
-        .bind(&ev.pdq)
-        .bind(i64::from(ev.quality))
-        .bind(ev.outcome.as_str())
-        .bind(now.unix_micros())
-        .execute(tx.conn())
+    let (results, match_ids) = insert(tx.conn(), basis, scans, now).await?;
+    tx.commit(actor, audit_entry(basis, scans, match_ids, purpose))
         .await?;
-        let mut matches = Vec::new();
-        for (c, version) in &ev.candidates {
-            let id = MatchId::new();
-            sqlx::query(
-                "INSERT INTO det_matches (id, scan_id, basis_id, provider, seq, list_id, list_version, distance, variant, quality, state, created_at) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, 'pending_review', $11)",
-            )
-            .bind(id.to_string())
-            .bind(ev.scan_id.to_string())
-            .bind(basis.id.to_string())
-            .bind(&basis.facts.provider)
-            .bind(c.seq)
-            .bind(&c.meta.list_id)
-            .bind(*version as i64)
-            .bind(i64::from(c.distance))
-            .bind(c.variant)
-            .bind(i64::from(ev.quality))
-            .bind(now.unix_micros())
-            .execute(tx.conn())
-            .await?;
-            match_ids.push(id.to_string());
-            matches.push(MatchSummary {
-                match_id: id,
-                list_id: c.meta.list_id.clone(),
-                list_version: *version,
-                indicator_id: c.meta.indicator_id.clone(),
-                category: c.meta.category,
-                distance: c.distance,
-                variant: c.variant.to_string(),
-            });
+    Ok(results)
+}
+
+/// The audit record of a set of scans under one basis: the scan and match
+/// ids, never hashes or content.
+pub(crate) fn audit_entry(
+    basis: &Basis,
+    scans: &[Evaluated],
+    match_ids: Vec<String>,
+    purpose: &str,
+) -> AuditEntry {
+    let scan_ids: Vec<String> = scans.iter().map(|s| s.scan_id.to_string()).collect();
+    AuditEntry::new("detection.scan", format!("basis:{}", basis.id), purpose).with_details(
+        serde_json::json!({
+            "provider": basis.facts.provider,
+            "scans": scan_ids,
+            "matches": match_ids,
+        }),
+    )
+}
+
+/// Rows per multi-row `INSERT` (9 or 11 parameters a row: well under
+/// SQLite's and PostgreSQL's parameter limits).
+const ROWS_PER_INSERT: usize = 100;
+
+/// `($1, ..., $k), ($k+1, ...), ...`: `rows` groups of `cols` placeholders.
+fn placeholders(rows: usize, cols: usize, literal_tail: &str) -> String {
+    let mut out = String::new();
+    for r in 0..rows {
+        if r > 0 {
+            out.push_str(", ");
         }
-        results.push(ScanResult {
+        out.push('(');
+        for c in 0..cols {
+            if c > 0 {
+                out.push_str(", ");
+            }
+            out.push_str(&format!("${}", r * cols + c + 1));
+        }
+        out.push_str(literal_tail);
+        out.push(')');
+    }
+    out
+}
+
+/// Inserts evaluated scans and their matches on an open write transaction
+/// (multi-row statements of up to [`ROWS_PER_INSERT`] rows, so a batch
+/// costs few round trips to the database); returns the results and the
+/// new match ids.
+pub(crate) async fn insert(
+    conn: &mut AnyConnection,
+    basis: &Basis,
+    scans: &[Evaluated],
+    now: Timestamp,
+) -> Result<(Vec<ScanResult>, Vec<String>)> {
+    let basis_id = basis.id.to_string();
+    let provider = &basis.facts.provider;
+    let at = now.unix_micros();
+    for chunk in scans.chunks(ROWS_PER_INSERT) {
+        let sql = format!(
+            "INSERT INTO det_scans (id, basis_id, provider, content_ref, input_kind, pdq, quality, outcome, scanned_at) VALUES {}",
+            placeholders(chunk.len(), 9, "")
+        );
+        let mut q = sqlx::query(&sql);
+        for ev in chunk {
+            q = q
+                .bind(ev.scan_id.to_string())
+                .bind(&basis_id)
+                .bind(provider)
+                .bind(&ev.content_ref)
+                .bind(ev.input_kind)
+                .bind(&ev.pdq)
+                .bind(i64::from(ev.quality))
+                .bind(ev.outcome.as_str())
+                .bind(at);
+        }
+        q.execute(&mut *conn).await?;
+    }
+    // Every match of the batch: (scan index, candidate, list version, id).
+    let mut all: Vec<(usize, &Candidate, u64, MatchId)> = Vec::new();
+    for (i, ev) in scans.iter().enumerate() {
+        for (c, version) in &ev.candidates {
+            all.push((i, c, *version, MatchId::new()));
+        }
+    }
+    for chunk in all.chunks(ROWS_PER_INSERT) {
+        let sql = format!(
+            "INSERT INTO det_matches (id, scan_id, basis_id, provider, seq, list_id, list_version, distance, variant, quality, created_at, state) VALUES {}",
+            placeholders(chunk.len(), 11, ", 'pending_review'")
+        );
+        let mut q = sqlx::query(&sql);
+        for (i, c, version, id) in chunk {
+            let ev = &scans[*i];
+            q = q
+                .bind(id.to_string())
+                .bind(ev.scan_id.to_string())
+                .bind(&basis_id)
+                .bind(provider)
+                .bind(c.seq)
+                .bind(&c.meta.list_id)
+                .bind(*version as i64)
+                .bind(i64::from(c.distance))
+                .bind(c.variant)
+                .bind(i64::from(ev.quality))
+                .bind(at);
+        }
+        q.execute(&mut *conn).await?;
+    }
+    let match_ids: Vec<String> = all.iter().map(|m| m.3.to_string()).collect();
+    let mut results: Vec<ScanResult> = scans
+        .iter()
+        .map(|ev| ScanResult {
             scan_id: ev.scan_id,
             content_ref: ev.content_ref.clone(),
             hash: ev.pdq.clone(),
             quality: ev.quality,
             outcome: ev.outcome,
-            matched: !matches.is_empty(),
-            matches,
+            matched: false,
+            matches: Vec::new(),
+        })
+        .collect();
+    for (i, c, version, id) in &all {
+        let r = &mut results[*i];
+        r.matched = true;
+        r.matches.push(MatchSummary {
+            match_id: *id,
+            list_id: c.meta.list_id.clone(),
+            list_version: *version,
+            indicator_id: c.meta.indicator_id.clone(),
+            category: c.meta.category,
+            distance: c.distance,
+            variant: c.variant.to_string(),
         });
     }
-    let scan_ids: Vec<String> = scans.iter().map(|s| s.scan_id.to_string()).collect();
-    tx.commit(
-        actor,
-        AuditEntry::new("detection.scan", format!("basis:{}", basis.id), purpose).with_details(
-            serde_json::json!({
-                "provider": basis.facts.provider,
-                "scans": scan_ids,
-                "matches": match_ids,
-            }),
-        ),
-    )
-    .await?;
-    Ok(results)
+    Ok((results, match_ids))
 }
 
 /// Checks the basis, evaluates every item and records them: the whole
@@ -337,12 +404,24 @@ pub async fn scan(
     purpose: &str,
 ) -> Result<Vec<ScanResult>> {
     let basis = crate::basis::require_active(store, basis_id, provider, service, now).await?;
+    let evaluated = evaluate_all(matcher, &basis, items)?;
+    record(store, actor, &basis, &evaluated, now, purpose).await
+}
+
+/// Evaluates every item of a request under `basis` (no I/O): refused if
+/// there is none; an item's error names it (`items[i].field`) when there
+/// are several.
+pub fn evaluate_all(
+    matcher: &Matcher,
+    basis: &Basis,
+    items: &[ScanItem<'_>],
+) -> Result<Vec<Evaluated>> {
     if items.is_empty() {
         return Err(DetectionError::invalid("items", "nothing to scan"));
     }
     let mut evaluated = Vec::with_capacity(items.len());
     for (i, item) in items.iter().enumerate() {
-        evaluated.push(evaluate(matcher, &basis, item).map_err(|e| match e {
+        evaluated.push(evaluate(matcher, basis, item).map_err(|e| match e {
             DetectionError::Invalid { field, rule } => DetectionError::Invalid {
                 field: if items.len() == 1 {
                     field
@@ -354,5 +433,5 @@ pub async fn scan(
             other => other,
         })?);
     }
-    record(store, actor, &basis, &evaluated, now, purpose).await
+    Ok(evaluated)
 }

@@ -78,9 +78,19 @@ pub struct AppState {
     /// The detection pillar's live indicator index (loaded at start-up,
     /// updated after each committed list or indicator change).
     pub detection: Arc<bulwark_detection::Matcher>,
+    /// The detection bases in memory for the scan path (dropped after each
+    /// basis write; statuses re-read in every recording transaction).
+    pub bases: Arc<bulwark_detection::basis::BasisCache>,
+    /// Records scans by group commit (one transaction for all waiting scans).
+    pub recorder: Arc<bulwark_detection::recorder::Recorder>,
+    /// Permits for image hashing on the blocking pool: one per core.
+    pub hashing: Arc<tokio::sync::Semaphore>,
     /// Runs simulation runs in the background.
     pub runner: Arc<runner::Runner>,
 }
+
+/// Most scans recorded in one group-commit transaction.
+pub const SCAN_BATCH_MAX: usize = 2000;
 
 /// Every API and console route with its permission (for tests and docs).
 pub fn route_specs() -> Vec<RouteSpec> {
@@ -102,11 +112,21 @@ pub fn app(
         .data_root
         .clone()
         .unwrap_or_else(bulwark_europe::default_data_root);
+    let bases = Arc::new(bulwark_detection::basis::BasisCache::new());
+    let recorder = Arc::new(bulwark_detection::recorder::Recorder::new(
+        store.clone(),
+        bases.clone(),
+        SCAN_BATCH_MAX,
+    ));
+    let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
     let state = AppState {
         store,
         config: Arc::new(config.clone()),
         openapi: Arc::new(doc),
         detection,
+        bases,
+        recorder,
+        hashing: Arc::new(tokio::sync::Semaphore::new(cores)),
         runner: Arc::new(runner::Runner::new(data_root)),
     };
     let access_state = access::AccessState {

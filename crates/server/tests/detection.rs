@@ -274,6 +274,112 @@ async fn precomputed_hashes_are_scanned_in_a_batch() {
     server.stop().await;
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_scans_are_each_recorded_and_audited() {
+    let (server, d) = seeded().await;
+    let provider = token(&server, Role::Provider, DEMO_PROVIDER).await;
+    let list = demo::demo_list(Timestamp::now()).unwrap();
+    let mut tasks = Vec::new();
+    for i in 0..48usize {
+        let (server_url, tok, basis) = (server.url(""), provider.clone(), d.basis.id);
+        let hash = if i.is_multiple_of(2) {
+            list.add[i % list.add.len()].pdq.clone().unwrap()
+        } else {
+            format!("{:064x}", 0x9e37_79b9_u128 * (i as u128 + 1))
+        };
+        let image = i.is_multiple_of(6).then(|| png(i % demo::DEMO_IMAGES));
+        tasks.push(tokio::spawn(async move {
+            let c = client();
+            let r = match image {
+                Some(bytes) => c
+                    .post(format!(
+                        "{server_url}/api/v1/detection/scan/image?basis_id={basis}"
+                    ))
+                    .bearer_auth(&tok)
+                    .header("content-type", "image/png")
+                    .body(bytes),
+                None => c
+                    .post(format!("{server_url}/api/v1/detection/scan"))
+                    .bearer_auth(&tok)
+                    .json(&json!({"basis_id": basis, "items": [{"hash": hash, "quality": 90}]})),
+            }
+            .send()
+            .await
+            .unwrap();
+            let status = r.status();
+            (status, r.json::<Value>().await.unwrap())
+        }));
+    }
+    let mut ids = std::collections::BTreeSet::new();
+    for t in tasks {
+        let (s, body) = t.await.unwrap();
+        assert_eq!(s, StatusCode::OK, "{body}");
+        let one = if body.is_array() {
+            body[0].clone()
+        } else {
+            body
+        };
+        ids.insert(one["scan_id"].as_str().unwrap().to_string());
+    }
+    assert_eq!(ids.len(), 48);
+    let (_, figures) = get(&server, &provider, "/transparency").await;
+    assert_eq!(figures["scans"], 48, "{figures}");
+    // Every scan is named in a `detection.scan` audit record; the chain holds.
+    let mut audited = std::collections::BTreeSet::new();
+    let mut after = 0;
+    loop {
+        let page = bulwark_store::audit::page(&server.store, after, 500)
+            .await
+            .unwrap();
+        let Some(last) = page.last() else { break };
+        after = last.seq;
+        for r in page.iter().filter(|r| r.action == "detection.scan") {
+            for s in r.details["scans"].as_array().unwrap() {
+                audited.insert(s.as_str().unwrap().to_string());
+            }
+        }
+    }
+    assert_eq!(audited, ids);
+    let report = bulwark_store::audit::verify(&server.store, &Default::default())
+        .await
+        .unwrap();
+    assert!(report.ok, "{:?}", report.first_break);
+
+    // The basis is suspended behind the server's back (as the command line
+    // would): the cached basis still passes the request's first check, but
+    // the status re-read in the recording transaction refuses the scan.
+    basis::set_status(
+        &server.store,
+        &Actor::system(),
+        d.basis.id,
+        bulwark_detection::vocab::BasisStatus::Suspended,
+        None,
+        Timestamp::now(),
+        "test",
+    )
+    .await
+    .unwrap();
+    let (s, body) = post(
+        &server,
+        &provider,
+        "/scan",
+        json!({"basis_id": d.basis.id, "items": [{"hash": "0".repeat(64), "quality": 90}]}),
+    )
+    .await;
+    assert_eq!(s, StatusCode::FORBIDDEN, "{body}");
+    assert!(
+        body["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("suspended")
+    );
+    let r = scan_image(&server, &provider, d.basis.id, 2).await;
+    assert_eq!(r.status(), StatusCode::FORBIDDEN);
+    let (_, figures) = get(&server, &provider, "/transparency").await;
+    assert_eq!(figures["scans"], 48, "{figures}");
+    server.stop().await;
+}
+
 #[tokio::test]
 async fn scanning_without_an_active_basis_is_refused_with_the_rule() {
     let (server, d) = seeded().await;

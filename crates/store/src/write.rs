@@ -81,6 +81,15 @@ impl WriteTx {
         &mut self.tx
     }
 
+    /// Appends an audit record inside this transaction, before the one
+    /// [`WriteTx::commit`] appends: for a transaction that records the
+    /// actions of several actors (e.g. a batch of scans from several
+    /// callers), each with its own record. Nothing of it persists unless
+    /// the transaction commits.
+    pub async fn audit(&mut self, actor: &Actor, entry: AuditEntry) -> Result<AuditRecord> {
+        audit::append(&mut self.tx, actor, entry).await
+    }
+
     /// Appends the audit record for this write and commits both.
     pub async fn commit(mut self, actor: &Actor, entry: AuditEntry) -> Result<AuditRecord> {
         let record = audit::append(&mut self.tx, actor, entry).await?;

@@ -26,6 +26,7 @@ use bulwark_detection::complaints::{
     self, Complaint, ComplaintDecision, ComplaintId, NewComplaint,
 };
 use bulwark_detection::lists::{self, IndicatorView, ListChange, ListSummary};
+use bulwark_detection::recorder::ScanJob;
 use bulwark_detection::removal::{
     self, NewRemovalOrder, RemovalAction, RemovalId, RemovalOrderView,
 };
@@ -187,20 +188,33 @@ pub async fn scan_hashes(
         })
         .collect();
     let single = items.len() == 1;
-    scan::scan(
-        &app.store,
-        &app.detection,
-        &caller.actor(),
-        &caller.organisation,
-        req.basis_id,
-        req.service.as_deref(),
-        &items,
-        Timestamp::now(),
-        &purpose,
-    )
-    .await
-    .map(Json)
-    .map_err(|e| match e {
+    let now = Timestamp::now();
+    // The basis from memory (its status is re-read in the recording
+    // transaction), the items matched in memory, then recorded by the
+    // group-commit writer: the answer follows the commit.
+    let outcome = async {
+        let basis = app
+            .bases
+            .require_active(
+                &app.store,
+                req.basis_id,
+                &caller.organisation,
+                req.service.as_deref(),
+                now,
+            )
+            .await?;
+        let scans = scan::evaluate_all(&app.detection, &basis, &items)?;
+        app.recorder
+            .record(ScanJob {
+                actor: caller.actor(),
+                basis,
+                purpose,
+                scans,
+                now,
+            })
+            .await
+    };
+    outcome.await.map(Json).map_err(|e| match e {
         // The pillar names a lone item's field without its index.
         DetectionError::Invalid { field, rule } if single && !field.starts_with("items") => {
             api_error(DetectionError::Invalid {
@@ -303,17 +317,26 @@ pub async fn scan_image(
         return Err(ApiError::invalid("image", "`image` the body is empty"));
     }
     let now = Timestamp::now();
-    let basis = basis::require_active(
-        &app.store,
-        basis_id,
-        &caller.organisation,
-        q.service.as_deref(),
-        now,
-    )
-    .await
-    .map_err(api_error)?;
-    // Decoding and hashing are CPU work: off the async threads. The bytes
-    // move into the task and are dropped there.
+    let basis = app
+        .bases
+        .require_active(
+            &app.store,
+            basis_id,
+            &caller.organisation,
+            q.service.as_deref(),
+            now,
+        )
+        .await
+        .map_err(api_error)?;
+    // Decoding and hashing are CPU work: off the async threads, at most
+    // one image per core at a time (the others wait for a permit rather
+    // than crowd the cores). The bytes move into the task and are dropped there.
+    let permit = app
+        .hashing
+        .clone()
+        .acquire_owned()
+        .await
+        .map_err(|e| ApiError::internal(&e))?;
     let matcher: Arc<Matcher> = app.detection.clone();
     let task_basis = basis.clone();
     let content_ref = q.content_ref.clone();
@@ -327,16 +350,18 @@ pub async fn scan_image(
     .await
     .map_err(|e| ApiError::internal(&e))?
     .map_err(api_error)?;
-    let mut results = scan::record(
-        &app.store,
-        &caller.actor(),
-        &basis,
-        &[evaluated],
-        now,
-        &purpose,
-    )
-    .await
-    .map_err(api_error)?;
+    drop(permit);
+    let mut results = app
+        .recorder
+        .record(ScanJob {
+            actor: caller.actor(),
+            basis,
+            purpose,
+            scans: vec![evaluated],
+            now,
+        })
+        .await
+        .map_err(api_error)?;
     results
         .pop()
         .map(Json)
@@ -670,7 +695,7 @@ pub async fn set_basis_status(
     ApiJson(change): ApiJson<BasisStatusChange>,
 ) -> Answer<Json<Basis>> {
     let id: BasisId = parse_id("id", &id)?;
-    basis::set_status(
+    let changed = basis::set_status(
         &app.store,
         &caller.actor(),
         id,
@@ -679,9 +704,9 @@ pub async fn set_basis_status(
         Timestamp::now(),
         &purpose,
     )
-    .await
-    .map(Json)
-    .map_err(api_error)
+    .await;
+    app.bases.invalidate(id);
+    changed.map(Json).map_err(api_error)
 }
 
 /// Suspends, revokes or re-activates a detection order the caller's
@@ -723,7 +748,7 @@ pub async fn set_order_status(
             "detection order {id} not found"
         )));
     }
-    basis::set_status(
+    let changed = basis::set_status(
         &app.store,
         &caller.actor(),
         id,
@@ -732,9 +757,9 @@ pub async fn set_order_status(
         Timestamp::now(),
         &purpose,
     )
-    .await
-    .map(Json)
-    .map_err(api_error)
+    .await;
+    app.bases.invalidate(id);
+    changed.map(Json).map_err(api_error)
 }
 
 /// The human-review queue of the caller's organisation, oldest first.

@@ -1,0 +1,315 @@
+//! Group commit of scans (`bulwark_detection::recorder`): many concurrent
+//! scan requests recorded by one writer, every scan with its row, its
+//! matches and its audit record, the chain intact; and a basis suspended
+//! after the request's check refuses the scans still waiting.
+
+use std::collections::BTreeSet;
+use std::sync::Arc;
+
+use sqlx::Row;
+
+use bulwark_core::Timestamp;
+use bulwark_detection::basis::{self, Basis, BasisCache};
+use bulwark_detection::recorder::{Recorder, ScanJob, record_batch};
+use bulwark_detection::scan::{self, Outcome, ScanInput, ScanItem};
+use bulwark_detection::vocab::BasisStatus;
+use bulwark_detection::{DetectionError, Matcher, demo};
+use bulwark_store::audit::{self, VerifyOptions};
+use bulwark_store::testing::all;
+use bulwark_store::{Actor, Store};
+
+fn now() -> Timestamp {
+    Timestamp::from_datetime(
+        chrono::DateTime::parse_from_rfc3339("2026-11-28T12:00:00Z")
+            .unwrap()
+            .to_utc(),
+    )
+}
+
+fn actor(id: &str, org: &str) -> Actor {
+    Actor {
+        id: id.into(),
+        organisation: org.into(),
+    }
+}
+
+/// A PDQ hash of a demo image (matches) or a fixed unrelated one (does not).
+fn hash_for(i: usize) -> (String, u8) {
+    if i.is_multiple_of(4) {
+        let img = demo::stand_in_image(i % demo::DEMO_IMAGES);
+        let out = bulwark_pdq::hash_rgb8(256, 256, img.as_raw()).unwrap();
+        (out.hash.to_hex(), out.quality)
+    } else {
+        (format!("{:064x}", 0x5a5a_5a5a_u128 * (i as u128 + 1)), 100)
+    }
+}
+
+fn evaluate(m: &Matcher, b: &Basis, i: usize) -> Vec<scan::Evaluated> {
+    let (h, q) = hash_for(i);
+    let items = [ScanItem {
+        content_ref: Some(format!("item-{i}")),
+        input: ScanInput::Hash {
+            pdq: &h,
+            quality: q,
+        },
+    }];
+    scan::evaluate_all(m, b, &items).unwrap()
+}
+
+async fn count(store: &Store, sql: &str) -> i64 {
+    sqlx::query(sql)
+        .fetch_one(store.pool())
+        .await
+        .unwrap()
+        .try_get("n")
+        .unwrap()
+}
+
+/// Every scan id named by the `detection.scan` audit records, with the actor.
+async fn audited_scans(store: &Store) -> Vec<(String, String)> {
+    let mut out = Vec::new();
+    let mut after = 0;
+    loop {
+        let page = audit::page(store, after, 500).await.unwrap();
+        let Some(last) = page.last() else { break };
+        after = last.seq;
+        for r in &page {
+            if r.action == "detection.scan" {
+                for s in r.details["scans"].as_array().unwrap() {
+                    out.push((s.as_str().unwrap().to_string(), r.actor.clone()));
+                }
+            }
+        }
+    }
+    out
+}
+
+async fn second_basis(store: &Store) -> Basis {
+    let new = basis::demo_voluntary("Second provider", "second-service", now(), 30).unwrap();
+    basis::create(
+        store,
+        &actor("token:second", "Second provider"),
+        new,
+        now(),
+        "test",
+    )
+    .await
+    .unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_scans_are_all_recorded_and_audited() {
+    for db in all().await {
+        bulwark_detection::migrate(&db.store).await.unwrap();
+        let first = actor("token:first", demo::DEMO_PROVIDER);
+        let d = demo::seed(&db.store, &first, now()).await.unwrap();
+        let b2 = second_basis(&db.store).await;
+        let m = Arc::new(Matcher::load(&db.store).await.unwrap());
+        let cache = Arc::new(BasisCache::new());
+        // A small batch limit, so that the 96 requests need several transactions.
+        let recorder = Arc::new(Recorder::new(db.store.clone(), cache, 16));
+        let mut tasks = Vec::new();
+        for i in 0..96usize {
+            let (who, b) = if i.is_multiple_of(3) {
+                (actor("token:second", "Second provider"), b2.clone())
+            } else {
+                (first.clone(), d.basis.clone())
+            };
+            let scans = evaluate(&m, &b, i);
+            let recorder = recorder.clone();
+            tasks.push(tokio::spawn(async move {
+                recorder
+                    .record(ScanJob {
+                        actor: who,
+                        basis: b,
+                        purpose: format!("purpose {}", i % 2),
+                        scans,
+                        now: now(),
+                    })
+                    .await
+            }));
+        }
+        let mut ids = BTreeSet::new();
+        let mut matched = 0;
+        for t in tasks {
+            let r = t.await.unwrap().unwrap();
+            assert_eq!(r.len(), 1);
+            if r[0].outcome == Outcome::Matched {
+                matched += r[0].matches.len();
+            }
+            ids.insert(r[0].scan_id.to_string());
+        }
+        assert_eq!(ids.len(), 96, "{}", db.label);
+        assert!(matched >= 24, "{}: {matched} matches", db.label);
+        assert_eq!(
+            count(&db.store, "SELECT COUNT(*) AS n FROM det_scans").await,
+            96,
+            "{}",
+            db.label
+        );
+        assert_eq!(
+            count(
+                &db.store,
+                "SELECT COUNT(*) AS n FROM det_matches WHERE state = 'pending_review'"
+            )
+            .await,
+            matched as i64,
+            "{}",
+            db.label
+        );
+        // Each scan is named by exactly one audit record, of its own actor.
+        let audited = audited_scans(&db.store).await;
+        assert_eq!(audited.len(), 96, "{}", db.label);
+        let named: BTreeSet<String> = audited.iter().map(|(s, _)| s.clone()).collect();
+        assert_eq!(named, ids, "{}", db.label);
+        let second_actor = count(
+            &db.store,
+            "SELECT COUNT(*) AS n FROM det_scans WHERE provider = 'Second provider'",
+        )
+        .await;
+        assert_eq!(second_actor, 32);
+        assert_eq!(
+            audited.iter().filter(|(_, a)| a == "token:second").count(),
+            32
+        );
+        let report = audit::verify(&db.store, &VerifyOptions::default())
+            .await
+            .unwrap();
+        assert!(report.ok, "{}: {:?}", db.label, report.first_break);
+    }
+}
+
+#[tokio::test]
+async fn a_basis_suspended_after_the_check_refuses_the_waiting_scans() {
+    for db in all().await {
+        bulwark_detection::migrate(&db.store).await.unwrap();
+        let first = actor("token:first", demo::DEMO_PROVIDER);
+        let d = demo::seed(&db.store, &first, now()).await.unwrap();
+        let b2 = second_basis(&db.store).await;
+        let m = Matcher::load(&db.store).await.unwrap();
+        let cache = BasisCache::new();
+        // Both bases pass the request-time check (and are cached)...
+        let cached = cache
+            .require_active(&db.store, d.basis.id, demo::DEMO_PROVIDER, None, now())
+            .await
+            .unwrap();
+        cache
+            .require_active(&db.store, b2.id, "Second provider", None, now())
+            .await
+            .unwrap();
+        // ... then the first is suspended (as by another process).
+        basis::set_status(
+            &db.store,
+            &first,
+            d.basis.id,
+            BasisStatus::Suspended,
+            None,
+            now(),
+            "test",
+        )
+        .await
+        .unwrap();
+        let jobs = vec![
+            ScanJob {
+                actor: first.clone(),
+                basis: cached.clone(),
+                purpose: "t".into(),
+                scans: evaluate(&m, &cached, 0),
+                now: now(),
+            },
+            ScanJob {
+                actor: actor("token:second", "Second provider"),
+                basis: b2.clone(),
+                purpose: "t".into(),
+                scans: evaluate(&m, &b2, 1),
+                now: now(),
+            },
+        ];
+        let out = record_batch(&db.store, &jobs, Some(&cache)).await.unwrap();
+        let e = out[0].as_ref().unwrap_err();
+        assert!(matches!(e, DetectionError::Refused(_)), "{e}");
+        assert!(e.to_string().contains("suspended"), "{e}");
+        assert_eq!(out[1].as_ref().unwrap().len(), 1);
+        assert_eq!(
+            count(&db.store, "SELECT COUNT(*) AS n FROM det_scans").await,
+            1,
+            "{}",
+            db.label
+        );
+        assert_eq!(audited_scans(&db.store).await.len(), 1);
+        // The cache learnt the status: the next request is refused up front.
+        let e = cache
+            .require_active(&db.store, d.basis.id, demo::DEMO_PROVIDER, None, now())
+            .await
+            .unwrap_err();
+        assert!(e.to_string().contains("suspended"), "{e}");
+        // Another provider cannot use a cached basis.
+        let e = cache
+            .require_active(&db.store, b2.id, demo::DEMO_PROVIDER, None, now())
+            .await
+            .unwrap_err();
+        assert!(matches!(e, DetectionError::Refused(_)), "{e}");
+        // A batch whose every job is refused writes nothing at all.
+        let head = audit::head(&db.store).await.unwrap();
+        let out = record_batch(&db.store, &jobs[..1], Some(&cache))
+            .await
+            .unwrap();
+        assert!(out[0].is_err());
+        assert_eq!(audit::head(&db.store).await.unwrap(), head);
+        assert!(
+            audit::verify(&db.store, &VerifyOptions::default())
+                .await
+                .unwrap()
+                .ok
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_large_batch_is_recorded_in_order_across_multi_row_statements() {
+    for db in all().await {
+        bulwark_detection::migrate(&db.store).await.unwrap();
+        let first = actor("token:first", demo::DEMO_PROVIDER);
+        let d = demo::seed(&db.store, &first, now()).await.unwrap();
+        let m = Matcher::load(&db.store).await.unwrap();
+        // 250 scans (a quarter matching) in one job: more rows than one
+        // INSERT statement carries, for scans and for matches.
+        let scans: Vec<_> = (0..250).flat_map(|i| evaluate(&m, &d.basis, i)).collect();
+        let matching = scans.iter().filter(|s| !s.candidates.is_empty()).count();
+        assert!(matching >= 60);
+        let job = ScanJob {
+            actor: first.clone(),
+            basis: d.basis.clone(),
+            purpose: "t".into(),
+            scans: scans.clone(),
+            now: now(),
+        };
+        let out = record_batch(&db.store, &[job], None).await.unwrap();
+        let results = out.into_iter().next().unwrap().unwrap();
+        assert_eq!(results.len(), 250);
+        for (r, s) in results.iter().zip(&scans) {
+            assert_eq!(r.scan_id, s.scan_id);
+            assert_eq!(r.matches.len(), s.candidates.len());
+            assert_eq!(r.matched, !s.candidates.is_empty());
+        }
+        let n = count(&db.store, "SELECT COUNT(*) AS n FROM det_scans").await;
+        assert_eq!(n, 250, "{}", db.label);
+        let matches: usize = scans.iter().map(|s| s.candidates.len()).sum();
+        let stored = count(&db.store, "SELECT COUNT(*) AS n FROM det_matches").await;
+        assert_eq!(stored, matches as i64, "{}", db.label);
+        // Each stored match points at its own scan.
+        let linked = count(
+            &db.store,
+            "SELECT COUNT(*) AS n FROM det_matches m JOIN det_scans s ON s.id = m.scan_id",
+        )
+        .await;
+        assert_eq!(linked, matches as i64);
+        assert_eq!(audited_scans(&db.store).await.len(), 250);
+        assert!(
+            audit::verify(&db.store, &VerifyOptions::default())
+                .await
+                .unwrap()
+                .ok
+        );
+    }
+}
