@@ -245,3 +245,71 @@ fn demo_seeds_the_registry_idempotently_and_reports_the_european_model() {
     let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
     assert_eq!(v.as_array().unwrap().len(), 5);
 }
+
+#[test]
+fn cer_art_12_obligations_from_the_command_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("o.db");
+    let db = db.to_str().unwrap();
+    let fixtures =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../resilience/tests/fixtures");
+    let files: Vec<String> = ["entities", "provisions", "assets", "dependencies"]
+        .iter()
+        .map(|k| {
+            fixtures
+                .join(format!("{k}.csv"))
+                .to_str()
+                .unwrap()
+                .to_string()
+        })
+        .collect();
+    let mut args = vec!["resilience", "import", "--db", db];
+    args.extend(files.iter().map(|s| s.as_str()));
+    let o = bulwark(&args);
+    assert!(o.status.success(), "{}", text(&o));
+    let list = bulwark(&["resilience", "entities", "--db", db, "--json"]);
+    let entities: serde_json::Value = serde_json::from_slice(&list.stdout).unwrap();
+    let first = &entities[0];
+    let key = first["key"].as_str().unwrap();
+    let ms = first["member_state"].as_str().unwrap();
+    // A risk assessment before the Art. 6(3) notification: exit 2, naming Art. 12(1).
+    let o = bulwark(&[
+        "resilience",
+        "obligations",
+        "--db",
+        db,
+        "--ms",
+        ms,
+        key,
+        "--record",
+        "risk_assessment",
+        "--at",
+        "2026-09-01T00:00:00Z",
+        "--reference",
+        "RA-1",
+    ]);
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+    assert!(text(&o).contains("Art. 12(1)"), "{}", text(&o));
+    let o = bulwark(&[
+        "resilience",
+        "obligations",
+        "--db",
+        db,
+        "--ms",
+        ms,
+        key,
+        "--record",
+        "notified",
+        "--at",
+        "2026-08-17T00:00:00Z",
+        "--reference",
+        "N-1",
+        "--now",
+        "2027-06-01T00:00:00Z",
+        "--json",
+    ]);
+    assert!(o.status.success(), "{}", text(&o));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(v["overdue"], true);
+    assert_eq!(v["risk_assessment_due"], "2027-05-17T00:00:00.000000Z");
+}

@@ -9,6 +9,8 @@
 //! - [`identification`]: CER Art. 6(2) tests, Art. 7(1) criteria, Art. 8
 //!   carve-out, Art. 17(1) six-Member-State test; national numbers in
 //!   [`thresholds`].
+//! - [`obligations`]: the Art. 6(3) notification and the Art. 12(1)
+//!   risk-assessment due dates of critical entities.
 //! - [`incidents`]: CER Art. 15 and NIS2 Art. 23 clocks in parallel,
 //!   significance (CER Art. 15(1), Implementing Regulation (EU) 2024/2690)
 //!   and cross-border routing.
@@ -25,6 +27,7 @@ pub mod error;
 pub mod identification;
 pub mod import;
 pub mod incidents;
+pub mod obligations;
 pub mod registry;
 pub mod services;
 pub mod simulations;

@@ -113,6 +113,32 @@ pub enum ResilienceCommand {
         #[arg(long)]
         json: bool,
     },
+    /// A critical entity's dated obligations: the Art. 6(3) notification and
+    /// the Art. 12(1) risk-assessment due date; with --record, record one.
+    Obligations {
+        #[command(flatten)]
+        db: DbArgs,
+        /// The identifying Member State.
+        #[arg(long)]
+        ms: Country,
+        /// The entity's key.
+        key: String,
+        /// Record an event: `notified` or `risk_assessment`.
+        #[arg(long, requires_all = ["at", "reference"])]
+        record: Option<bulwark_resilience::obligations::ObligationEvent>,
+        /// When it happened (RFC 3339).
+        #[arg(long)]
+        at: Option<Timestamp>,
+        /// The notification's or assessment's reference.
+        #[arg(long)]
+        reference: Option<String>,
+        /// The time to take as now (RFC 3339; default: the clock).
+        #[arg(long)]
+        now: Option<Timestamp>,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
     /// Show (or with --set FILE.json, set) a Member State's thresholds.
     Thresholds {
         #[command(flatten)]
@@ -359,6 +385,58 @@ pub fn run(cmd: ResilienceCommand) -> anyhow::Result<ExitCode> {
                             "{:<24}  {:<3}  {:<32}  {}",
                             r.key, r.member_state, sector, r.name
                         );
+                    }
+                }
+                Ok(ExitCode::SUCCESS)
+            }
+            ResilienceCommand::Obligations {
+                db,
+                ms,
+                key,
+                record,
+                at,
+                reference,
+                now,
+                json,
+            } => {
+                use bulwark_resilience::obligations;
+                let now = now.unwrap_or_else(Timestamp::now);
+                let store = open(&db).await?;
+                let result = match (record, at, reference) {
+                    (Some(event), Some(at), Some(reference)) => {
+                        obligations::record(
+                            &store,
+                            &Actor::cli(""),
+                            ms,
+                            &key,
+                            event,
+                            at,
+                            &reference,
+                            now,
+                        )
+                        .await
+                    }
+                    _ => obligations::get(&store, ms, &key, now).await,
+                };
+                store.close().await;
+                let o = result.map_err(map)?;
+                if json {
+                    println!("{}", serde_json::to_string(&o)?);
+                } else {
+                    let date = |t: Option<Timestamp>| {
+                        t.map(|t| t.to_rfc3339()).unwrap_or_else(|| "-".into())
+                    };
+                    println!("entity {}", o.entity);
+                    println!("  notified (Art. 6(3)):       {}", date(o.notified_at));
+                    println!("  Chapter III applies from:   {}", date(o.chapter_iii_from));
+                    println!("  risk assessments received:  {}", o.risk_assessments.len());
+                    println!(
+                        "  next risk assessment due:   {}{}",
+                        date(o.risk_assessment_due),
+                        if o.overdue { "  OVERDUE" } else { "" }
+                    );
+                    if let Some(b) = o.basis {
+                        println!("  ({b})");
                     }
                 }
                 Ok(ExitCode::SUCCESS)
