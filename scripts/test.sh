@@ -4,7 +4,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash .ci/setup.sh
-BULWARK_TEST_POSTGRES_URL="$(bash .ci/postgres.sh)"
+BULWARK_TEST_POSTGRES_URL="$(bash .ci/postgres.sh | tail -n 1)"
 export BULWARK_TEST_POSTGRES_URL
 export BULWARK_REQUIRE_POSTGRES=1 BULWARK_REQUIRE_BROWSER=1
 start=$(date +%s)

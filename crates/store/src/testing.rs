@@ -35,7 +35,8 @@ pub async fn sqlite() -> TestDb {
 
 /// A fresh database on the server named by `BULWARK_TEST_POSTGRES_URL`.
 pub async fn postgres() -> Option<TestDb> {
-    let Ok(admin_url) = std::env::var("BULWARK_TEST_POSTGRES_URL") else {
+    let Ok(admin_url) = std::env::var("BULWARK_TEST_POSTGRES_URL").map(|u| u.trim().to_string())
+    else {
         if std::env::var("BULWARK_REQUIRE_POSTGRES").as_deref() == Ok("1") {
             panic!("BULWARK_REQUIRE_POSTGRES=1 but BULWARK_TEST_POSTGRES_URL is not set");
         }
@@ -44,7 +45,9 @@ pub async fn postgres() -> Option<TestDb> {
     };
     sqlx::any::install_default_drivers();
     let name = format!("bulwark_test_{}", uuid_like());
-    let mut admin = sqlx::AnyConnection::connect(&admin_url).await.unwrap();
+    let mut admin = sqlx::AnyConnection::connect(&admin_url)
+        .await
+        .unwrap_or_else(|e| panic!("BULWARK_TEST_POSTGRES_URL={admin_url:?}: {e}"));
     admin
         .execute(format!("CREATE DATABASE {name}").as_str())
         .await
