@@ -383,3 +383,137 @@ fn crc32(data: &[u8]) -> u32 {
     }
     !c
 }
+
+/// Scans one stand-in image through a running server's API.
+fn scan_via_server(
+    client: &reqwest::blocking::Client,
+    base: &str,
+    token: &str,
+    basis: &str,
+    image: &[u8],
+) -> serde_json::Value {
+    let r = client
+        .post(format!(
+            "{base}/api/v1/detection/scan/image?basis_id={basis}&service=photos"
+        ))
+        .bearer_auth(token)
+        .header("content-type", "image/png")
+        .body(image.to_vec())
+        .send()
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    r.json().unwrap()
+}
+
+/// Scans until `matched` is as wanted (a change made by another process
+/// reaches the server's matcher on its next catch-up, within about a
+/// second); returns the last answer.
+fn scan_until(
+    client: &reqwest::blocking::Client,
+    base: &str,
+    token: &str,
+    basis: &str,
+    image: &[u8],
+    matched: bool,
+) -> serde_json::Value {
+    let mut last = serde_json::Value::Null;
+    for _ in 0..100 {
+        last = scan_via_server(client, base, token, basis, image);
+        if last["matched"] == matched {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    last
+}
+
+/// A disable or re-enable made with the CLI while a server runs on the same
+/// database reaches the server's live matcher (safeguard: per-indicator
+/// controls, spec detection.md 6.5 item 7), without a restart.
+#[test]
+fn indicator_changes_from_the_cli_reach_a_running_server() {
+    use std::io::{BufRead, BufReader};
+    use std::process::Stdio;
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("d.db");
+    let dbs = s(&db);
+    setup(dir.path(), dbs, 12);
+    let basis = declare_basis(
+        dir.path(),
+        dbs,
+        "2026-08-01T00:00:00Z",
+        "2028-04-01T00:00:00Z",
+    );
+    let o = bulwark(&[
+        "token",
+        "create",
+        "--db",
+        dbs,
+        "--name",
+        "scanner",
+        "--role",
+        "provider",
+        "--organisation",
+        "acme",
+    ]);
+    assert!(o.status.success(), "{}", text(&o));
+    let token = String::from_utf8(o.stdout).unwrap().trim().to_string();
+    let mut server = Command::new(BIN)
+        .args(["serve", "--addr", "127.0.0.1:0", "--db", dbs])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    BufReader::new(server.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let base = line
+        .trim()
+        .strip_prefix("listening on ")
+        .unwrap()
+        .to_string();
+    let client = reqwest::blocking::Client::new();
+    let image = std::fs::read(dir.path().join("images/stand-in-03.png")).unwrap();
+
+    let first = scan_via_server(&client, &base, &token, &basis, &image);
+    assert_eq!(first["matched"], true, "{first}");
+    assert_eq!(first["matches"][0]["indicator_id"], "ind-3", "{first}");
+    // ind-3 is the fourth indicator imported: index id 4.
+    let o = bulwark(&[
+        "detect",
+        "indicator",
+        "--db",
+        dbs,
+        "4",
+        "disabled",
+        "--reason",
+        "false positives",
+    ]);
+    assert!(o.status.success(), "{}", text(&o));
+    assert!(text(&o).contains("ind-3"), "{}", text(&o));
+    let after = scan_until(&client, &base, &token, &basis, &image, false);
+    assert_eq!(
+        after["matched"], false,
+        "disabled by the CLI, still matches: {after}"
+    );
+
+    let o = bulwark(&[
+        "detect",
+        "indicator",
+        "--db",
+        dbs,
+        "4",
+        "active",
+        "--reason",
+        "reviewed",
+    ]);
+    assert!(o.status.success(), "{}", text(&o));
+    let back = scan_until(&client, &base, &token, &basis, &image, true);
+    assert_eq!(
+        back["matched"], true,
+        "re-enabled by the CLI, no match: {back}"
+    );
+    server.kill().unwrap();
+    server.wait().unwrap();
+}

@@ -371,6 +371,8 @@ pub async fn import(
         .await?;
     }
 
+    // Every row this version touches is stamped for the matchers' change feed.
+    let change_id = crate::sync::next_change_id(tx.conn()).await?;
     let mut next: i64 = sqlx::query("SELECT COALESCE(MAX(seq), 0) AS m FROM det_indicators")
         .fetch_one(tx.conn())
         .await?
@@ -404,7 +406,7 @@ pub async fn import(
                 let seq: i64 = row.try_get("seq")?;
                 sqlx::query(
                     "UPDATE det_indicators SET pdq = $1, md5 = $2, sha256 = $3, quality = $4, status = 'active', \
-                     since_version = $5, updated_at = $6 WHERE seq = $7",
+                     since_version = $5, updated_at = $6, change_id = $7 WHERE seq = $8",
                 )
                 .bind(&pdq)
                 .bind(&md5)
@@ -412,6 +414,7 @@ pub async fn import(
                 .bind(e.quality.map(i64::from))
                 .bind(version)
                 .bind(now.unix_micros())
+                .bind(change_id)
                 .bind(seq)
                 .execute(tx.conn())
                 .await?;
@@ -420,8 +423,8 @@ pub async fn import(
             None => {
                 next += 1;
                 sqlx::query(
-                    "INSERT INTO det_indicators (seq, list_id, indicator_id, pdq, md5, sha256, category, source, quality, status, since_version, updated_at) \
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 'active', $10, $11)",
+                    "INSERT INTO det_indicators (seq, list_id, indicator_id, pdq, md5, sha256, category, source, quality, status, since_version, updated_at, change_id) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 'active', $10, $11, $12)",
                 )
                 .bind(next)
                 .bind(&payload.list_id)
@@ -434,6 +437,7 @@ pub async fn import(
                 .bind(e.quality.map(i64::from))
                 .bind(version)
                 .bind(now.unix_micros())
+                .bind(change_id)
                 .execute(tx.conn())
                 .await?;
                 next
@@ -456,9 +460,12 @@ pub async fn import(
             )));
         };
         let seq: i64 = row.try_get("seq")?;
-        sqlx::query("UPDATE det_indicators SET status = 'removed', updated_at = $1 WHERE seq = $2")
-            .bind(now.unix_micros())
-            .bind(seq)
+        sqlx::query(
+            "UPDATE det_indicators SET status = 'removed', updated_at = $1, change_id = $2 WHERE seq = $3",
+        )
+        .bind(now.unix_micros())
+        .bind(change_id)
+        .bind(seq)
             .execute(tx.conn())
             .await?;
         change.removed.push(seq);
@@ -643,11 +650,13 @@ pub async fn set_status(
     let mut tx = store.write().await?;
     // Checked again inside the transaction: a list import may have removed
     // the indicator since it was read.
+    let change_id = crate::sync::next_change_id(tx.conn()).await?;
     let changed = sqlx::query(
-        "UPDATE det_indicators SET status = $1, updated_at = $2 WHERE seq = $3 AND status <> 'removed'",
+        "UPDATE det_indicators SET status = $1, updated_at = $2, change_id = $3 WHERE seq = $4 AND status <> 'removed'",
     )
     .bind(status.as_str())
     .bind(now.unix_micros())
+    .bind(change_id)
     .bind(seq)
     .execute(tx.conn())
     .await?

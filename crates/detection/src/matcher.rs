@@ -3,14 +3,17 @@
 //! providers' negative lists, all in memory.
 //!
 //! Loaded once from the store ([`Matcher::load`]) and then kept current by
-//! applying each change as it commits ([`Matcher::apply_list_change`],
-//! [`Matcher::activate`], [`Matcher::set_inactive`], [`Matcher::add_negative`]): a new list version
-//! is a diff applied to the live index, never a rebuild. Only active
+//! following the change feed of [`crate::sync`] ([`Matcher::catch_up`],
+//! after each write of this process and on a timer for the writes of
+//! others): a new list version is a diff applied to the live index, never a
+//! rebuild. [`Matcher::set_inactive`] and [`Matcher::add_negative`] apply a
+//! change at once where the writer holds the matcher. Only active
 //! indicators are in the index, so a disabled, quarantined or removed
 //! indicator can never match.
 
 use std::collections::HashMap;
 use std::sync::RwLock;
+use std::sync::atomic::{AtomicI64, Ordering};
 
 use sqlx::Row;
 
@@ -18,7 +21,7 @@ use bulwark_hamming::{Config, HammingIndex};
 use bulwark_store::Store;
 
 use crate::error::{Result, corrupt};
-use crate::lists::ListChange;
+use crate::sync;
 use crate::vocab::Category;
 
 /// Converts a PDQ hash to the index's hash type (both spell the same 32
@@ -75,8 +78,18 @@ struct Inner {
     meta: HashMap<i64, Meta>,
     md5: HashMap<[u8; 16], Vec<i64>>,
     sha256: HashMap<[u8; 32], Vec<i64>>,
+    /// The exact hashes of each indicator that has any, so that taking one
+    /// out touches only its own entries (not every exact-hash bucket).
+    exact_of: HashMap<i64, ExactHashes>,
     versions: HashMap<String, u64>,
     negative: HashMap<String, Vec<NegativeEntry>>,
+}
+
+/// An indicator's MD5 and SHA-256, where it carries them.
+#[derive(Clone, Copy, Default)]
+struct ExactHashes {
+    md5: Option<[u8; 16]>,
+    sha256: Option<[u8; 32]>,
 }
 
 impl Default for Inner {
@@ -87,6 +100,7 @@ impl Default for Inner {
             meta: HashMap::new(),
             md5: HashMap::new(),
             sha256: HashMap::new(),
+            exact_of: HashMap::new(),
             versions: HashMap::new(),
             negative: HashMap::new(),
         }
@@ -97,6 +111,96 @@ impl Default for Inner {
 #[derive(Default)]
 pub struct Matcher {
     inner: RwLock<Inner>,
+    /// The newest change applied (see [`crate::sync`]).
+    applied: AtomicI64,
+    /// Serialises [`Matcher::catch_up`].
+    catching_up: tokio::sync::Mutex<()>,
+}
+
+/// Indicator rows applied under one write lock while catching up.
+const APPLY_BATCH: usize = 4096;
+
+/// The columns [`IndicatorRow::read`] reads.
+const INDICATOR_COLUMNS: &str = "seq, list_id, indicator_id, pdq, md5, sha256, category, status";
+
+/// One indicator as the matcher needs it.
+struct IndicatorRow {
+    seq: i64,
+    list_id: String,
+    indicator_id: String,
+    category: Category,
+    pdq: Option<bulwark_hamming::Hash256>,
+    exact: ExactHashes,
+    active: bool,
+}
+
+impl IndicatorRow {
+    fn read(r: &sqlx::any::AnyRow) -> Result<IndicatorRow> {
+        let w = "det_indicators";
+        let category: String = r.try_get("category")?;
+        let pdq: Option<String> = r.try_get("pdq")?;
+        let md5: Option<String> = r.try_get("md5")?;
+        let sha: Option<String> = r.try_get("sha256")?;
+        let status: String = r.try_get("status")?;
+        Ok(IndicatorRow {
+            seq: r.try_get("seq")?,
+            list_id: r.try_get("list_id")?,
+            indicator_id: r.try_get("indicator_id")?,
+            category: category.parse().map_err(|e| corrupt(w, e))?,
+            pdq: match pdq {
+                Some(p) => Some(bulwark_hamming::Hash256::from_hex(&p).map_err(|e| corrupt(w, e))?),
+                None => None,
+            },
+            exact: ExactHashes {
+                md5: md5.as_deref().and_then(parse_hex::<16>),
+                sha256: sha.as_deref().and_then(parse_hex::<32>),
+            },
+            active: status == "active",
+        })
+    }
+}
+
+/// Every list's applied version.
+async fn list_versions(store: &Store) -> Result<HashMap<String, u64>> {
+    let mut versions = HashMap::new();
+    for r in sqlx::query("SELECT list_id, version FROM det_lists")
+        .fetch_all(store.pool())
+        .await?
+    {
+        let v: i64 = r.try_get("version")?;
+        versions.insert(r.try_get("list_id")?, v as u64);
+    }
+    Ok(versions)
+}
+
+/// Negative-list entries by provider: all, or those of changes
+/// `from < change_id <= to`.
+async fn negative_entries(
+    store: &Store,
+    changes: Option<(i64, i64)>,
+) -> Result<Vec<(String, NegativeEntry)>> {
+    let (from, to) = changes.unwrap_or((i64::MIN, i64::MAX));
+    let mut out = Vec::new();
+    for r in sqlx::query(
+        "SELECT provider, pdq, radius FROM det_negative WHERE change_id > $1 AND change_id <= $2",
+    )
+    .bind(from)
+    .bind(to)
+    .fetch_all(store.pool())
+    .await?
+    {
+        let p: String = r.try_get("pdq")?;
+        let radius: i64 = r.try_get("radius")?;
+        let pdq = bulwark_hamming::Hash256::from_hex(&p).map_err(|e| corrupt("det_negative", e))?;
+        out.push((
+            r.try_get("provider")?,
+            NegativeEntry {
+                pdq,
+                radius: radius.clamp(0, 256) as u32,
+            },
+        ));
+    }
+    Ok(out)
 }
 
 fn parse_hex<const N: usize>(s: &str) -> Option<[u8; N]> {
@@ -114,11 +218,56 @@ impl Inner {
         }
     }
 
-    fn compact(&mut self, meta: IndicatorMeta) -> Meta {
+    fn compact_row(&mut self, row: &IndicatorRow) -> Meta {
         Meta {
-            list: self.list_index(&meta.list_id),
-            indicator_id: meta.indicator_id.into_boxed_str(),
-            category: meta.category,
+            list: self.list_index(&row.list_id),
+            indicator_id: row.indicator_id.clone().into_boxed_str(),
+            category: row.category,
+        }
+    }
+
+    fn add_negative(&mut self, provider: String, entry: NegativeEntry) {
+        let entries = self.negative.entry(provider).or_default();
+        if !entries.contains(&entry) {
+            entries.push(entry);
+        }
+    }
+
+    /// Files `seq` under its exact hashes (once).
+    fn add_exact(&mut self, seq: i64, exact: ExactHashes) {
+        self.remove_exact(seq);
+        if exact.md5.is_none() && exact.sha256.is_none() {
+            return;
+        }
+        if let Some(m) = exact.md5 {
+            self.md5.entry(m).or_default().push(seq);
+        }
+        if let Some(s) = exact.sha256 {
+            self.sha256.entry(s).or_default().push(seq);
+        }
+        self.exact_of.insert(seq, exact);
+    }
+
+    /// Takes `seq` out of the exact-hash maps.
+    fn remove_exact(&mut self, seq: i64) {
+        let Some(exact) = self.exact_of.remove(&seq) else {
+            return;
+        };
+        if let Some(m) = exact.md5
+            && let Some(v) = self.md5.get_mut(&m)
+        {
+            v.retain(|s| *s != seq);
+            if v.is_empty() {
+                self.md5.remove(&m);
+            }
+        }
+        if let Some(s) = exact.sha256
+            && let Some(v) = self.sha256.get_mut(&s)
+        {
+            v.retain(|x| *x != seq);
+            if v.is_empty() {
+                self.sha256.remove(&s);
+            }
         }
     }
 
@@ -139,75 +288,41 @@ impl Matcher {
 
     /// Loads every active indicator, list version and negative entry. The
     /// indicators are streamed from the store (never all rows in memory at
-    /// once).
+    /// once). Changes committed while it loads are picked up by the next
+    /// [`Matcher::catch_up`].
     pub async fn load(store: &Store) -> Result<Matcher> {
         use futures_util::TryStreamExt;
-        let w = "det_indicators";
+        let applied = sync::current_change_id(store).await?;
         let count: i64 =
             sqlx::query("SELECT COUNT(*) AS n FROM det_indicators WHERE status = 'active'")
                 .fetch_one(store.pool())
                 .await?
                 .try_get("n")?;
-        let mut rows = sqlx::query(
-            "SELECT seq, list_id, indicator_id, pdq, md5, sha256, category FROM det_indicators WHERE status = 'active'",
-        )
-        .fetch(store.pool());
+        let sql = format!("SELECT {INDICATOR_COLUMNS} FROM det_indicators WHERE status = 'active'");
+        let mut rows = sqlx::query(&sql).fetch(store.pool());
         let mut pairs = Vec::with_capacity(count.max(0) as usize);
         let mut inner = Inner::default();
         inner.meta.reserve(count.max(0) as usize);
         while let Some(r) = rows.try_next().await? {
-            let seq: i64 = r.try_get("seq")?;
-            let category: String = r.try_get("category")?;
-            let list_id: String = r.try_get("list_id")?;
-            let indicator_id: String = r.try_get("indicator_id")?;
-            let meta = Meta {
-                list: inner.list_index(&list_id),
-                indicator_id: indicator_id.into_boxed_str(),
-                category: category.parse().map_err(|e| corrupt(w, e))?,
-            };
-            inner.meta.insert(seq, meta);
-            let pdq: Option<String> = r.try_get("pdq")?;
-            if let Some(p) = pdq {
-                let h = bulwark_hamming::Hash256::from_hex(&p).map_err(|e| corrupt(w, e))?;
-                pairs.push((seq as u64, h));
+            let row = IndicatorRow::read(&r)?;
+            let meta = inner.compact_row(&row);
+            inner.meta.insert(row.seq, meta);
+            if let Some(h) = row.pdq {
+                pairs.push((row.seq as u64, h));
             }
-            let md5: Option<String> = r.try_get("md5")?;
-            if let Some(m) = md5.as_deref().and_then(parse_hex::<16>) {
-                inner.md5.entry(m).or_default().push(seq);
-            }
-            let sha: Option<String> = r.try_get("sha256")?;
-            if let Some(s) = sha.as_deref().and_then(parse_hex::<32>) {
-                inner.sha256.entry(s).or_default().push(seq);
-            }
+            inner.add_exact(row.seq, row.exact);
         }
         drop(rows);
-        inner.index = HammingIndex::build(pairs, Config::default()).map_err(|e| corrupt(w, e))?;
-        for r in sqlx::query("SELECT list_id, version FROM det_lists")
-            .fetch_all(store.pool())
-            .await?
-        {
-            let v: i64 = r.try_get("version")?;
-            inner.versions.insert(r.try_get("list_id")?, v as u64);
-        }
-        for r in sqlx::query("SELECT provider, pdq, radius FROM det_negative")
-            .fetch_all(store.pool())
-            .await?
-        {
-            let p: String = r.try_get("pdq")?;
-            let radius: i64 = r.try_get("radius")?;
-            let pdq =
-                bulwark_hamming::Hash256::from_hex(&p).map_err(|e| corrupt("det_negative", e))?;
-            inner
-                .negative
-                .entry(r.try_get("provider")?)
-                .or_default()
-                .push(NegativeEntry {
-                    pdq,
-                    radius: radius.clamp(0, 256) as u32,
-                });
+        inner.index = HammingIndex::build(pairs, Config::default())
+            .map_err(|e| corrupt("det_indicators", e))?;
+        inner.versions = list_versions(store).await?;
+        for (provider, entry) in negative_entries(store, None).await? {
+            inner.add_negative(provider, entry);
         }
         Ok(Matcher {
             inner: RwLock::new(inner),
+            applied: AtomicI64::new(applied),
+            catching_up: tokio::sync::Mutex::new(()),
         })
     }
 
@@ -234,70 +349,73 @@ impl Matcher {
         self.read().versions.get(list_id).copied()
     }
 
-    /// Applies a committed list import: re-reads the added indicators and
-    /// drops the removed ones from the live index.
-    pub async fn apply_list_change(&self, store: &Store, change: &ListChange) -> Result<()> {
-        for seq in &change.removed {
-            self.set_inactive(*seq);
-        }
-        for seq in &change.added {
-            self.activate(store, *seq).await?;
-        }
-        self.write()
-            .versions
-            .insert(change.list_id.clone(), change.version);
-        Ok(())
+    /// The newest change (see [`crate::sync`]) this matcher has applied.
+    pub fn applied_change(&self) -> i64 {
+        self.applied.load(Ordering::Acquire)
     }
 
-    /// Puts indicator `seq` back into the live index (after it was re-enabled).
-    pub async fn activate(&self, store: &Store, seq: i64) -> Result<()> {
-        let w = "det_indicators";
-        let Some(r) = sqlx::query(
-            "SELECT list_id, indicator_id, pdq, md5, sha256, category, status FROM det_indicators WHERE seq = $1",
-        )
-        .bind(seq)
-        .fetch_optional(store.pool())
-        .await?
-        else {
-            return Ok(());
-        };
-        let status: String = r.try_get("status")?;
-        if status != "active" {
-            self.set_inactive(seq);
-            return Ok(());
+    /// Applies every change committed since the last catch-up, by any
+    /// process: indicators added, re-added, updated, disabled, quarantined
+    /// or removed go into or out of the live index as a diff (no rebuild),
+    /// new negative-list entries are added, list versions refreshed.
+    /// Returns the number of indicator rows applied. Concurrent calls run
+    /// one after the other.
+    pub async fn catch_up(&self, store: &Store) -> Result<usize> {
+        use futures_util::TryStreamExt;
+        let _one_at_a_time = self.catching_up.lock().await;
+        let from = self.applied.load(Ordering::Acquire);
+        let to = sync::current_change_id(store).await?;
+        if to <= from {
+            return Ok(0);
         }
-        let category: String = r.try_get("category")?;
-        let meta = IndicatorMeta {
-            list_id: r.try_get("list_id")?,
-            indicator_id: r.try_get("indicator_id")?,
-            category: category.parse().map_err(|e| corrupt(w, e))?,
-        };
-        let pdq: Option<String> = r.try_get("pdq")?;
-        let pdq = match pdq {
-            Some(p) => Some(bulwark_hamming::Hash256::from_hex(&p).map_err(|e| corrupt(w, e))?),
-            None => None,
-        };
-        let md5: Option<String> = r.try_get("md5")?;
-        let sha: Option<String> = r.try_get("sha256")?;
+        let sql = format!(
+            "SELECT {INDICATOR_COLUMNS} FROM det_indicators WHERE change_id > $1 AND change_id <= $2"
+        );
+        let mut rows = sqlx::query(&sql).bind(from).bind(to).fetch(store.pool());
+        let mut batch = Vec::with_capacity(APPLY_BATCH);
+        let mut applied = 0;
+        while let Some(r) = rows.try_next().await? {
+            batch.push(IndicatorRow::read(&r)?);
+            if batch.len() == APPLY_BATCH {
+                applied += batch.len();
+                self.apply_rows(&mut batch)?;
+            }
+        }
+        drop(rows);
+        applied += batch.len();
+        self.apply_rows(&mut batch)?;
+        let negatives = negative_entries(store, Some((from, to))).await?;
+        let versions = list_versions(store).await?;
         let mut g = self.write();
-        let meta = g.compact(meta);
-        g.index.remove(seq as u64);
-        if let Some(h) = pdq {
-            g.index.insert(seq as u64, h).map_err(|e| corrupt(w, e))?;
+        for (provider, entry) in negatives {
+            g.add_negative(provider, entry);
         }
-        if let Some(m) = md5.as_deref().and_then(parse_hex::<16>) {
-            let v = g.md5.entry(m).or_default();
-            if !v.contains(&seq) {
-                v.push(seq);
+        g.versions = versions;
+        drop(g);
+        self.applied.store(to, Ordering::Release);
+        Ok(applied)
+    }
+
+    /// Puts active rows into the index and takes the others out, under one
+    /// write lock per batch.
+    fn apply_rows(&self, rows: &mut Vec<IndicatorRow>) -> Result<()> {
+        let mut g = self.write();
+        for row in rows.drain(..) {
+            g.index.remove(row.seq as u64);
+            if !row.active {
+                g.meta.remove(&row.seq);
+                g.remove_exact(row.seq);
+                continue;
             }
-        }
-        if let Some(s) = sha.as_deref().and_then(parse_hex::<32>) {
-            let v = g.sha256.entry(s).or_default();
-            if !v.contains(&seq) {
-                v.push(seq);
+            let meta = g.compact_row(&row);
+            if let Some(h) = row.pdq {
+                g.index
+                    .insert(row.seq as u64, h)
+                    .map_err(|e| corrupt("det_indicators", e))?;
             }
+            g.add_exact(row.seq, row.exact);
+            g.meta.insert(row.seq, meta);
         }
-        g.meta.insert(seq, meta);
         Ok(())
     }
 
@@ -306,21 +424,12 @@ impl Matcher {
         let mut g = self.write();
         g.index.remove(seq as u64);
         g.meta.remove(&seq);
-        for v in g.md5.values_mut() {
-            v.retain(|s| *s != seq);
-        }
-        for v in g.sha256.values_mut() {
-            v.retain(|s| *s != seq);
-        }
+        g.remove_exact(seq);
     }
 
-    /// Adds a provider's negative-list entry.
+    /// Adds a provider's negative-list entry (once).
     pub fn add_negative(&self, provider: &str, entry: NegativeEntry) {
-        self.write()
-            .negative
-            .entry(provider.to_string())
-            .or_default()
-            .push(entry);
+        self.write().add_negative(provider.to_string(), entry);
     }
 
     /// Whether `hash` is on `provider`'s negative list.

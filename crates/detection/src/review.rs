@@ -222,8 +222,9 @@ pub async fn decide(
         && let Some(hash) = &current.matched.scanned_hash
     {
         let pdq = bulwark_hamming::Hash256::from_hex(hash).map_err(|e| corrupt("det_scans", e))?;
+        let change_id = crate::sync::next_change_id(tx.conn()).await?;
         sqlx::query(
-            "INSERT INTO det_negative (id, provider, pdq, radius, reason, match_id, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7)",
+            "INSERT INTO det_negative (id, provider, pdq, radius, reason, match_id, created_at, change_id) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
         )
         .bind(Id::<()>::new().to_string())
         .bind(&current.matched.provider)
@@ -232,6 +233,7 @@ pub async fn decide(
         .bind(&decision.reason)
         .bind(id.to_string())
         .bind(now.unix_micros())
+        .bind(change_id)
         .execute(tx.conn())
         .await?;
         negative = Some(NegativeEntry { pdq, radius });

@@ -351,7 +351,7 @@ async fn list_import_checks_signature_and_version_chain() {
             .unwrap_err();
         assert!(e.to_string().contains("version 1 must come first"), "{e}");
         let c1 = lists::import(s, &actor(), &v1, now(), "t").await.unwrap();
-        m.apply_list_change(s, &c1).await.unwrap();
+        assert_eq!(m.catch_up(s).await.unwrap(), c1.added.len());
         assert_eq!(m.len(), 1);
         // Replay of version 1: refused.
         let e = lists::import(s, &actor(), &v1, now(), "t")
@@ -372,7 +372,10 @@ async fn list_import_checks_signature_and_version_chain() {
         assert!(e.to_string().contains("chain broken"), "{e}");
         // The right version 2 applies as a diff to the live matcher.
         let c2 = lists::import(s, &actor(), &v2, now(), "t").await.unwrap();
-        m.apply_list_change(s, &c2).await.unwrap();
+        assert_eq!(
+            m.catch_up(s).await.unwrap(),
+            c2.added.len() + c2.removed.len()
+        );
         assert_eq!(m.len(), 1);
         let q = |hex: &str| {
             m.query_pdq(
@@ -398,6 +401,11 @@ async fn disabled_and_negative_listed_never_match() {
     for db in dbs().await {
         let s = &db.store;
         let (m, d) = seeded(s).await;
+        // A matcher of another process (a second server on the same
+        // database): it sees none of the calls below, only the store.
+        let other = Matcher::load(&Store::open(&db.location).await.unwrap())
+            .await
+            .unwrap();
         // Disable the indicator of image 2: its exact copy no longer matches.
         let r = scan_one(s, &m, d.basis.id, &png(2), now()).await.unwrap();
         let seq = review::get(s, r.matches[0].match_id, None)
@@ -486,6 +494,17 @@ async fn disabled_and_negative_listed_never_match() {
         let rates = review::error_rates(s, None).await.unwrap();
         let list = rates.iter().find(|x| x.scope == "list").unwrap();
         assert_eq!(list.rejected, 1);
+        // The other process's matcher catches up from the change feed: the
+        // disabled and quarantined indicators are out, the negative entry in.
+        let before = other.len();
+        assert_eq!(other.catch_up(s).await.unwrap(), 2, "{}", db.label);
+        assert_eq!(other.len(), before - 2);
+        assert_eq!(other.len(), m.len());
+        assert!(other.is_negative(
+            demo::DEMO_PROVIDER,
+            &bulwark_hamming::Hash256::from_hex(&r.hash).unwrap()
+        ));
+        assert_eq!(other.catch_up(s).await.unwrap(), 0, "nothing new");
     }
 }
 

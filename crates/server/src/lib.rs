@@ -242,12 +242,18 @@ pub async fn serve(
         store.clone(),
         matcher.clone(),
     ));
+    // Changes committed by other processes reach the matcher within a second.
+    let follower = tokio::spawn(api::detection::catch_up_schedule(
+        store.clone(),
+        matcher.clone(),
+    ));
     let router = app(store.clone(), config, matcher);
     let result = axum::serve(listener, router)
         .with_graceful_shutdown(shutdown)
         .await;
     purger.abort();
     flood_guard.abort();
+    follower.abort();
     store.close().await;
     result
 }

@@ -28,6 +28,8 @@ pub struct Store {
     /// cheaper than SQLite's busy polling. Other processes still wait on
     /// SQLite's own lock (busy timeout).
     pub(crate) local_write_lock: Arc<tokio::sync::Mutex<()>>,
+    /// Active API tokens recently looked up (see [`crate::token_cache`]).
+    pub(crate) token_cache: Arc<crate::token_cache::TokenCache>,
     location: String,
 }
 
@@ -94,6 +96,7 @@ impl Store {
             pool,
             backend,
             local_write_lock: Arc::new(tokio::sync::Mutex::new(())),
+            token_cache: Arc::default(),
             location: redact_location(location),
         };
         store.migrate().await?;

@@ -19,6 +19,7 @@ pub mod error;
 pub mod sessions;
 #[cfg(feature = "testing")]
 pub mod testing;
+pub mod token_cache;
 pub mod tokens;
 pub mod write;
 

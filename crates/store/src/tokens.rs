@@ -265,6 +265,8 @@ pub async fn revoke(store: &Store, actor: &Actor, id: TokenId, purpose: &str) ->
         AuditEntry::new("token.revoke", format!("token:{id}"), purpose),
     )
     .await?;
+    // Requests after this point must not be let in from the cache.
+    store.token_cache.clear();
     Ok(info)
 }
 
@@ -274,11 +276,34 @@ pub async fn authenticate(store: &Store, secret: &str) -> Result<Option<Principa
     if !secret.starts_with(TOKEN_PREFIX) || secret.len() > 200 {
         return Ok(None);
     }
-    principal_by_hash(store, &secret_hash(secret)).await
+    let hash = secret_hash(secret);
+    let now = Timestamp::now();
+    if let Some(p) = store.token_cache.get(&hash, now) {
+        return Ok(Some(p));
+    }
+    let generation = store.token_cache.generation();
+    let Some((principal, expires_at)) = active_by_hash(store, &hash, now).await? else {
+        return Ok(None);
+    };
+    store
+        .token_cache
+        .put(generation, hash, principal.clone(), expires_at);
+    Ok(Some(principal))
 }
 
 /// Looks up the principal of an active token by the hash of its secret.
 pub(crate) async fn principal_by_hash(store: &Store, hash: &str) -> Result<Option<Principal>> {
+    Ok(active_by_hash(store, hash, Timestamp::now())
+        .await?
+        .map(|(p, _)| p))
+}
+
+/// An active token's principal and expiry time, from the database.
+async fn active_by_hash(
+    store: &Store,
+    hash: &str,
+    now: Timestamp,
+) -> Result<Option<(Principal, Option<Timestamp>)>> {
     let row = sqlx::query(&format!(
         "SELECT {COLUMNS} FROM api_tokens WHERE secret_hash = $1 AND revoked_at IS NULL"
     ))
@@ -287,14 +312,18 @@ pub(crate) async fn principal_by_hash(store: &Store, hash: &str) -> Result<Optio
     .await?;
     let Some(row) = row else { return Ok(None) };
     let info = token_from_row(&row)?;
-    if info.expires_at.is_some_and(|t| t <= Timestamp::now()) {
+    if info.expires_at.is_some_and(|t| t <= now) {
         return Ok(None);
     }
-    Ok(Some(Principal {
-        token_id: info.id,
-        name: info.name,
-        role: info.role,
-        organisation: info.organisation,
-        scope: info.scope,
-    }))
+    let expires_at = info.expires_at;
+    Ok(Some((
+        Principal {
+            token_id: info.id,
+            name: info.name,
+            role: info.role,
+            organisation: info.organisation,
+            scope: info.scope,
+        },
+        expires_at,
+    )))
 }

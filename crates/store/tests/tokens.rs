@@ -182,3 +182,52 @@ async fn expired_tokens_do_not_authenticate() {
         );
     }
 }
+
+/// A token revoked by another process (here: a second handle on the same
+/// database, with its own cache) is refused once the cache's trust period
+/// has passed; one revoked through the same handle is refused at once.
+#[tokio::test]
+async fn revocation_by_another_process_is_seen_within_the_cache_period() {
+    for db in common::all().await {
+        let server = &db.store;
+        let other = Store::open(&db.location).await.unwrap();
+        let issued = tokens::create(
+            server,
+            &Actor::cli("test"),
+            &MemberStateScope::All,
+            request(Role::Analyst, "DE"),
+            "test",
+        )
+        .await
+        .unwrap();
+        // Cached by the first handle.
+        assert!(
+            tokens::authenticate(server, &issued.secret)
+                .await
+                .unwrap()
+                .is_some()
+        );
+        tokens::revoke(&other, &Actor::cli("test"), issued.token.id, "test")
+            .await
+            .unwrap();
+        // The revoking handle refuses at once.
+        assert!(
+            tokens::authenticate(&other, &issued.secret)
+                .await
+                .unwrap()
+                .is_none()
+        );
+        tokio::time::sleep(
+            bulwark_store::token_cache::TOKEN_CACHE_TTL + std::time::Duration::from_millis(50),
+        )
+        .await;
+        assert!(
+            tokens::authenticate(server, &issued.secret)
+                .await
+                .unwrap()
+                .is_none(),
+            "{}: revoked elsewhere, still accepted after the cache period",
+            db.label
+        );
+    }
+}

@@ -57,10 +57,6 @@ pub const IMAGE_BODY_LIMIT_BYTES: usize = 16 * 1024 * 1024;
 /// How often the retention purge runs after the one at start-up.
 pub const PURGE_INTERVAL: Duration = Duration::from_secs(3600);
 
-/// Serialises "commit a list or indicator change, then apply it to the live
-/// matcher", so two concurrent changes reach the matcher in commit order.
-static MATCHER_UPDATES: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
-
 /// A pillar error as an API error: `Invalid` 422 naming the field,
 /// `Refused` 403 with the rule, `ListRejected` 422, `NotFound` 404,
 /// `Conflict` 409, `Store` 500 without details.
@@ -406,7 +402,6 @@ pub async fn import_list(
     Purpose(purpose): Purpose,
     ApiJson(envelope): ApiJson<SignedEnvelope>,
 ) -> Answer<(StatusCode, Json<ListChange>)> {
-    let _serial = MATCHER_UPDATES.lock().await;
     let change = lists::import(
         &app.store,
         &caller.actor(),
@@ -417,7 +412,7 @@ pub async fn import_list(
     .await
     .map_err(api_error)?;
     app.detection
-        .apply_list_change(&app.store, &change)
+        .catch_up(&app.store)
         .await
         .map_err(api_error)?;
     Ok((StatusCode::CREATED, Json(change)))
@@ -527,7 +522,6 @@ pub async fn set_indicator_status(
     ApiJson(change): ApiJson<IndicatorStatusChange>,
 ) -> Answer<Json<IndicatorView>> {
     let seq = parse_seq(&seq)?;
-    let _serial = MATCHER_UPDATES.lock().await;
     let view = lists::set_status(
         &app.store,
         &caller.actor(),
@@ -539,10 +533,10 @@ pub async fn set_indicator_status(
     )
     .await
     .map_err(api_error)?;
-    // Re-reads the committed status: active indicators go (back) into the
+    // Applies the committed status: active indicators go (back) into the
     // index, any other status takes it out.
     app.detection
-        .activate(&app.store, seq)
+        .catch_up(&app.store)
         .await
         .map_err(api_error)?;
     Ok(Json(view))
@@ -1286,6 +1280,23 @@ pub async fn flood_schedule(store: Store, matcher: Arc<Matcher>) {
             }
             Ok(_) => {}
             Err(e) => tracing::error!(error = %e, "flood guard failed"),
+        }
+    }
+}
+
+/// Keeps the live matcher in step with changes other processes commit (the
+/// CLI on the same database, another server on the same PostgreSQL): every
+/// [`bulwark_detection::sync::CATCH_UP_EVERY`].
+pub async fn catch_up_schedule(store: Store, matcher: Arc<Matcher>) {
+    let every = bulwark_detection::sync::CATCH_UP_EVERY;
+    let mut tick = tokio::time::interval_at(tokio::time::Instant::now() + every, every);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tick.tick().await;
+        match matcher.catch_up(&store).await {
+            Ok(0) => {}
+            Ok(n) => tracing::info!(indicators = n, "matcher applied changes of other processes"),
+            Err(e) => tracing::error!(error = %e, "matcher catch-up failed"),
         }
     }
 }
