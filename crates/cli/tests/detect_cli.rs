@@ -3,6 +3,8 @@
 //! retention and transparency, all through the real binary on a real
 //! SQLite file.
 
+mod common;
+
 use std::path::Path;
 use std::process::{Command, Output};
 
@@ -432,8 +434,6 @@ fn scan_until(
 /// controls, spec detection.md 6.5 item 7), without a restart.
 #[test]
 fn indicator_changes_from_the_cli_reach_a_running_server() {
-    use std::io::{BufRead, BufReader};
-    use std::process::Stdio;
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("d.db");
     let dbs = s(&db);
@@ -458,21 +458,7 @@ fn indicator_changes_from_the_cli_reach_a_running_server() {
     ]);
     assert!(o.status.success(), "{}", text(&o));
     let token = String::from_utf8(o.stdout).unwrap().trim().to_string();
-    let mut server = Command::new(BIN)
-        .args(["serve", "--addr", "127.0.0.1:0", "--db", dbs])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut line = String::new();
-    BufReader::new(server.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
-    let base = line
-        .trim()
-        .strip_prefix("listening on ")
-        .unwrap()
-        .to_string();
+    let (mut server, base) = common::serve(BIN, dbs, std::process::Stdio::null());
     let client = reqwest::blocking::Client::new();
     let image = std::fs::read(dir.path().join("images/stand-in-03.png")).unwrap();
 

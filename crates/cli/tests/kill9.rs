@@ -1,7 +1,8 @@
 //! `kill -9` of a real server during a stream of writes loses no
 //! acknowledged write, and the audit chain still verifies.
 
-use std::io::{BufRead, BufReader};
+mod common;
+
 use std::process::{Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -31,21 +32,7 @@ fn sigkill_loses_no_acknowledged_write() {
     assert!(o.status.success());
     let admin = String::from_utf8(o.stdout).unwrap().trim().to_string();
 
-    let mut child = Command::new(BIN)
-        .args(["serve", "--addr", "127.0.0.1:0", "--db", &db])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
-    let base = line
-        .trim()
-        .strip_prefix("listening on ")
-        .unwrap()
-        .to_string();
+    let (mut child, base) = common::serve(BIN, &db, Stdio::null());
 
     let acked: Arc<Mutex<Vec<String>>> = Arc::default();
     let mut writers = Vec::new();

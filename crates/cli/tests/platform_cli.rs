@@ -1,6 +1,8 @@
 //! The `bulwark` binary: tokens, audit verification with exit codes, usage
 //! errors, graceful shutdown.
 
+mod common;
+
 use std::io::{BufRead, BufReader};
 use std::process::{Command, Output, Stdio};
 
@@ -150,27 +152,7 @@ fn tokens_round_trip_and_tampering_fails_verification() {
 fn serve_stops_cleanly_on_sigterm() {
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("b.db");
-    let mut child = Command::new(BIN)
-        .args([
-            "serve",
-            "--addr",
-            "127.0.0.1:0",
-            "--db",
-            db.to_str().unwrap(),
-        ])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
-    let base = line
-        .trim()
-        .strip_prefix("listening on ")
-        .unwrap()
-        .to_string();
+    let (child, base) = common::serve(BIN, db.to_str().unwrap(), Stdio::piped());
     let r = reqwest::blocking::get(format!("{base}/readyz")).unwrap();
     assert_eq!(r.status(), 200);
     let pid = child.id().to_string();
