@@ -32,6 +32,10 @@ pub enum DetectionError {
     /// The record is not in a state that allows the action.
     #[error("conflict: {0}")]
     Conflict(String),
+    /// Too much work is already waiting (the scan writer's queue is full):
+    /// nothing was done; the caller may retry shortly.
+    #[error("busy: {0}")]
+    Busy(String),
     /// The store failed.
     #[error(transparent)]
     Store(#[from] StoreError),
@@ -48,7 +52,7 @@ impl DetectionError {
 
     /// Whether the error is the caller's fault (bad input, refusal, unknown record).
     pub fn is_bad_input(&self) -> bool {
-        !matches!(self, DetectionError::Store(_))
+        !matches!(self, DetectionError::Store(_) | DetectionError::Busy(_))
     }
 }
 

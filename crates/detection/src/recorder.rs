@@ -149,27 +149,45 @@ pub struct Recorder {
     store: Store,
     cache: Arc<BasisCache>,
     max_scans: usize,
-    queue: OnceLock<mpsc::UnboundedSender<(ScanJob, Reply)>>,
+    queue_jobs: usize,
+    queue: OnceLock<mpsc::Sender<(ScanJob, Reply)>>,
 }
+
+/// Jobs (requests) that may wait for the writer by default; one more is
+/// refused with [`DetectionError::Busy`] rather than queued without bound.
+pub const QUEUE_JOBS: usize = 4096;
 
 impl Recorder {
     /// A recorder writing to `store`, at most `max_scans` scans per
     /// transaction (a single larger job still goes alone), keeping
     /// `cache`'s statuses current.
     pub fn new(store: Store, cache: Arc<BasisCache>, max_scans: usize) -> Recorder {
+        Self::with_queue(store, cache, max_scans, QUEUE_JOBS)
+    }
+
+    /// As [`Recorder::new`], with at most `queue_jobs` jobs waiting.
+    pub fn with_queue(
+        store: Store,
+        cache: Arc<BasisCache>,
+        max_scans: usize,
+        queue_jobs: usize,
+    ) -> Recorder {
         Recorder {
             store,
             cache,
             max_scans: max_scans.max(1),
+            queue_jobs: queue_jobs.max(1),
             queue: OnceLock::new(),
         }
     }
 
     /// Records `job` (after re-checking its basis inside the transaction)
-    /// and returns its results once the transaction has committed.
+    /// and returns its results once the transaction has committed; refuses
+    /// it with [`DetectionError::Busy`], recording nothing, when the queue
+    /// is full.
     pub async fn record(&self, job: ScanJob) -> Result<Vec<ScanResult>> {
         let queue = self.queue.get_or_init(|| {
-            let (tx, rx) = mpsc::unbounded_channel();
+            let (tx, rx) = mpsc::channel(self.queue_jobs);
             tokio::spawn(writer(
                 self.store.clone(),
                 self.cache.clone(),
@@ -179,9 +197,13 @@ impl Recorder {
             tx
         });
         let (reply, answer) = oneshot::channel();
-        queue
-            .send((job, reply))
-            .map_err(|_| stopped("the scan writer has stopped"))?;
+        queue.try_send((job, reply)).map_err(|e| match e {
+            mpsc::error::TrySendError::Full(_) => DetectionError::Busy(format!(
+                "{} requests are already waiting to be recorded; retry shortly",
+                self.queue_jobs
+            )),
+            mpsc::error::TrySendError::Closed(_) => stopped("the scan writer has stopped"),
+        })?;
         answer
             .await
             .map_err(|_| stopped("the scan writer dropped a batch"))?
@@ -198,7 +220,7 @@ fn stopped(why: &'static str) -> DetectionError {
 async fn writer(
     store: Store,
     cache: Arc<BasisCache>,
-    mut rx: mpsc::UnboundedReceiver<(ScanJob, Reply)>,
+    mut rx: mpsc::Receiver<(ScanJob, Reply)>,
     max_scans: usize,
 ) {
     while let Some(first) = rx.recv().await {

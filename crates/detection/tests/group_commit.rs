@@ -313,3 +313,67 @@ async fn a_large_batch_is_recorded_in_order_across_multi_row_statements() {
         );
     }
 }
+
+/// Backpressure: while the writer is held up, at most the queue's capacity
+/// of requests wait; the rest are refused at once with `Busy` and leave
+/// nothing behind; the waiting ones are recorded once the writer moves on.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_full_queue_refuses_with_busy_and_records_only_what_waited() {
+    for db in all().await {
+        bulwark_detection::migrate(&db.store).await.unwrap();
+        let first = actor("token:first", demo::DEMO_PROVIDER);
+        let d = demo::seed(&db.store, &first, now()).await.unwrap();
+        let m = Matcher::load(&db.store).await.unwrap();
+        let before = count(&db.store, "SELECT COUNT(*) AS n FROM det_scans").await;
+        // One scan per transaction, two jobs may wait.
+        let recorder = Arc::new(Recorder::with_queue(
+            db.store.clone(),
+            Arc::new(BasisCache::new()),
+            1,
+            2,
+        ));
+        // Another write holds the store: the writer blocks on its first batch.
+        let held = db.store.write().await.unwrap();
+        let mut tasks = Vec::new();
+        for i in 0..6usize {
+            let scans = evaluate(&m, &d.basis, i);
+            let (recorder, who, basis) = (recorder.clone(), first.clone(), d.basis.clone());
+            tasks.push(tokio::spawn(async move {
+                recorder
+                    .record(ScanJob {
+                        actor: who,
+                        basis,
+                        purpose: "backpressure".into(),
+                        scans,
+                        now: now(),
+                    })
+                    .await
+            }));
+        }
+        // The refused answer at once; wait for the first of them.
+        while !tasks.iter().any(|t| t.is_finished()) {
+            tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+        }
+        drop(held);
+        let (mut busy, mut recorded) = (0, 0);
+        for t in tasks {
+            match t.await.unwrap() {
+                Ok(r) => recorded += r.len() as i64,
+                Err(DetectionError::Busy(why)) => {
+                    assert!(why.contains("retry"), "{why}");
+                    busy += 1;
+                }
+                Err(e) => panic!("{}: {e}", db.label),
+            }
+        }
+        // At most one job in the writer and two in the queue.
+        assert!(busy >= 3, "{}: {busy} refused", db.label);
+        assert!((1..=3).contains(&recorded), "{}: {recorded}", db.label);
+        assert_eq!(
+            count(&db.store, "SELECT COUNT(*) AS n FROM det_scans").await - before,
+            recorded,
+            "{}: only the scans that waited are recorded",
+            db.label
+        );
+    }
+}

@@ -73,6 +73,7 @@ pub fn api_error(e: DetectionError) -> ApiError {
             ApiError::not_found(format!("{kind} {key} not found"))
         }
         DetectionError::Conflict(why) => ApiError::new(StatusCode::CONFLICT, "conflict", why),
+        DetectionError::Busy(why) => ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "busy", why),
         DetectionError::Store(e) => ApiError::internal(&e),
     }
 }
