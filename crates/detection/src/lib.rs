@@ -33,6 +33,7 @@ pub mod retention;
 pub mod review;
 pub mod scan;
 pub mod signing;
+mod sql;
 pub mod sync;
 pub mod transparency;
 pub mod vocab;

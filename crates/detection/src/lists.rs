@@ -19,6 +19,7 @@ use bulwark_store::{Actor, AuditEntry, Store};
 
 use crate::error::{DetectionError, Result, corrupt};
 use crate::signing::{KeyPair, PublicKey, SignedEnvelope, sha256_hex};
+use crate::sql::ROWS_PER_INSERT;
 use crate::vocab::{Category, IndicatorStatus};
 
 /// One indicator as a list carries it.
@@ -373,7 +374,7 @@ pub async fn import(
 
     // Every row this version touches is stamped for the matchers' change feed.
     let change_id = crate::sync::next_change_id(tx.conn()).await?;
-    let mut next: i64 = sqlx::query("SELECT COALESCE(MAX(seq), 0) AS m FROM det_indicators")
+    let next: i64 = sqlx::query("SELECT COALESCE(MAX(seq), 0) AS m FROM det_indicators")
         .fetch_one(tx.conn())
         .await?
         .try_get("m")?;
@@ -383,92 +384,65 @@ pub async fn import(
         digest: digest.clone(),
         ..Default::default()
     };
-    for (i, e) in payload.add.iter().enumerate() {
-        let existing = sqlx::query(
-            "SELECT seq, status FROM det_indicators WHERE list_id = $1 AND indicator_id = $2",
-        )
-        .bind(&payload.list_id)
-        .bind(&e.id)
-        .fetch_optional(tx.conn())
-        .await?;
-        let pdq = e.pdq.as_ref().map(|h| h.to_ascii_lowercase());
-        let md5 = e.md5.as_ref().map(|h| h.to_ascii_lowercase());
-        let sha = e.sha256.as_ref().map(|h| h.to_ascii_lowercase());
-        let seq = match existing {
-            Some(row) => {
-                let status: String = row.try_get("status")?;
-                if status != IndicatorStatus::Removed.as_str() {
+    let stamp = Stamp {
+        list: &payload,
+        version,
+        now: now.unix_micros(),
+        change_id,
+    };
+    // In chunks: one look-up and one multi-row insert per chunk, instead
+    // of two statements per indicator (a 1M-indicator version is common).
+    let mut next_seq = next;
+    for (c, chunk) in payload.add.chunks(ROWS_PER_INSERT).enumerate() {
+        let ids: Vec<&str> = chunk.iter().map(|e| e.id.as_str()).collect();
+        let existing = existing_seqs(tx.conn(), &payload.list_id, &ids).await?;
+        let mut fresh = Vec::with_capacity(chunk.len());
+        for (k, e) in chunk.iter().enumerate() {
+            let i = c * ROWS_PER_INSERT + k;
+            match existing.get(e.id.as_str()) {
+                Some((_, status)) if status != IndicatorStatus::Removed.as_str() => {
                     return Err(DetectionError::ListRejected(format!(
                         "add[{i}]: indicator `{}` is already in list `{}`",
                         e.id, payload.list_id
                     )));
                 }
-                let seq: i64 = row.try_get("seq")?;
-                sqlx::query(
-                    "UPDATE det_indicators SET pdq = $1, md5 = $2, sha256 = $3, quality = $4, status = 'active', \
-                     since_version = $5, updated_at = $6, change_id = $7 WHERE seq = $8",
-                )
-                .bind(&pdq)
-                .bind(&md5)
-                .bind(&sha)
-                .bind(e.quality.map(i64::from))
-                .bind(version)
-                .bind(now.unix_micros())
-                .bind(change_id)
-                .bind(seq)
-                .execute(tx.conn())
-                .await?;
-                seq
+                Some((seq, _)) => {
+                    readd(tx.conn(), &stamp, e, *seq).await?;
+                    change.added.push(*seq);
+                }
+                None => {
+                    next_seq += 1;
+                    fresh.push((next_seq, e));
+                    change.added.push(next_seq);
+                }
             }
-            None => {
-                next += 1;
-                sqlx::query(
-                    "INSERT INTO det_indicators (seq, list_id, indicator_id, pdq, md5, sha256, category, source, quality, status, since_version, updated_at, change_id) \
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 'active', $10, $11, $12)",
-                )
-                .bind(next)
-                .bind(&payload.list_id)
-                .bind(&e.id)
-                .bind(&pdq)
-                .bind(&md5)
-                .bind(&sha)
-                .bind(payload.category.as_str())
-                .bind(&payload.source)
-                .bind(e.quality.map(i64::from))
-                .bind(version)
-                .bind(now.unix_micros())
-                .bind(change_id)
-                .execute(tx.conn())
-                .await?;
-                next
-            }
-        };
-        change.added.push(seq);
+        }
+        insert_new(tx.conn(), &stamp, &fresh).await?;
     }
-    for (i, r) in payload.remove.iter().enumerate() {
-        let row = sqlx::query(
-            "SELECT seq, status FROM det_indicators WHERE list_id = $1 AND indicator_id = $2",
-        )
-        .bind(&payload.list_id)
-        .bind(r)
-        .fetch_optional(tx.conn())
-        .await?;
-        let Some(row) = row else {
-            return Err(DetectionError::ListRejected(format!(
-                "remove[{i}]: indicator `{r}` is not in list `{}`",
-                payload.list_id
-            )));
-        };
-        let seq: i64 = row.try_get("seq")?;
-        sqlx::query(
-            "UPDATE det_indicators SET status = 'removed', updated_at = $1, change_id = $2 WHERE seq = $3",
-        )
-        .bind(now.unix_micros())
-        .bind(change_id)
-        .bind(seq)
-            .execute(tx.conn())
-            .await?;
-        change.removed.push(seq);
+    for (c, chunk) in payload.remove.chunks(ROWS_PER_INSERT).enumerate() {
+        let ids: Vec<&str> = chunk.iter().map(String::as_str).collect();
+        let existing = existing_seqs(tx.conn(), &payload.list_id, &ids).await?;
+        let mut seqs = Vec::with_capacity(chunk.len());
+        for (k, r) in chunk.iter().enumerate() {
+            let Some((seq, _)) = existing.get(r.as_str()) else {
+                return Err(DetectionError::ListRejected(format!(
+                    "remove[{}]: indicator `{r}` is not in list `{}`",
+                    c * ROWS_PER_INSERT + k,
+                    payload.list_id
+                )));
+            };
+            seqs.push(*seq);
+        }
+        let sql = format!(
+            "UPDATE det_indicators SET status = 'removed', updated_at = $1, change_id = $2 WHERE seq IN ({})",
+            crate::sql::list(3, seqs.len())
+        );
+        let mut q = sqlx::query(&sql).bind(stamp.now).bind(change_id);
+        for seq in &seqs {
+            q = q.bind(*seq);
+        }
+        q.execute(tx.conn()).await?;
+        change.removed.extend(seqs);
     }
     sqlx::query(
         "INSERT INTO det_list_versions (list_id, version, digest, previous_digest, issued_at, imported_at, added, removed) \
@@ -501,6 +475,99 @@ pub async fn import(
     )
     .await?;
     Ok(change)
+}
+
+/// What every indicator row a list version writes carries.
+struct Stamp<'a> {
+    list: &'a ListPayload,
+    version: i64,
+    now: i64,
+    change_id: i64,
+}
+
+/// `indicator_id -> (seq, status)` of those of `ids` already in `list_id`.
+async fn existing_seqs(
+    conn: &mut sqlx::AnyConnection,
+    list_id: &str,
+    ids: &[&str],
+) -> Result<std::collections::HashMap<String, (i64, String)>> {
+    let mut out = std::collections::HashMap::new();
+    if ids.is_empty() {
+        return Ok(out);
+    }
+    let sql = format!(
+        "SELECT seq, status, indicator_id FROM det_indicators WHERE list_id = $1 AND indicator_id IN ({})",
+        crate::sql::list(2, ids.len())
+    );
+    let mut q = sqlx::query(&sql).bind(list_id);
+    for id in ids {
+        q = q.bind(*id);
+    }
+    for row in q.fetch_all(&mut *conn).await? {
+        out.insert(
+            row.try_get("indicator_id")?,
+            (row.try_get("seq")?, row.try_get("status")?),
+        );
+    }
+    Ok(out)
+}
+
+/// An indicator the issuer removed earlier and now adds again: same index
+/// id, the new hashes.
+async fn readd(
+    conn: &mut sqlx::AnyConnection,
+    stamp: &Stamp<'_>,
+    e: &IndicatorEntry,
+    seq: i64,
+) -> Result<()> {
+    sqlx::query(
+        "UPDATE det_indicators SET pdq = $1, md5 = $2, sha256 = $3, quality = $4, status = 'active', \
+         since_version = $5, updated_at = $6, change_id = $7 WHERE seq = $8",
+    )
+    .bind(e.pdq.as_ref().map(|h| h.to_ascii_lowercase()))
+    .bind(e.md5.as_ref().map(|h| h.to_ascii_lowercase()))
+    .bind(e.sha256.as_ref().map(|h| h.to_ascii_lowercase()))
+    .bind(e.quality.map(i64::from))
+    .bind(stamp.version)
+    .bind(stamp.now)
+    .bind(stamp.change_id)
+    .bind(seq)
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}
+
+/// New indicators, with their index ids, in one multi-row insert.
+async fn insert_new(
+    conn: &mut sqlx::AnyConnection,
+    stamp: &Stamp<'_>,
+    rows: &[(i64, &IndicatorEntry)],
+) -> Result<()> {
+    if rows.is_empty() {
+        return Ok(());
+    }
+    let sql = format!(
+        "INSERT INTO det_indicators (seq, list_id, indicator_id, pdq, md5, sha256, category, source, quality, since_version, updated_at, change_id, status) VALUES {}",
+        crate::sql::placeholders(rows.len(), 12, ", 'active'")
+    );
+    let mut q = sqlx::query(&sql);
+    for (seq, e) in rows {
+        q = q
+            .bind(*seq)
+            .bind(&stamp.list.list_id)
+            .bind(&e.id)
+            .bind(e.pdq.as_ref().map(|h| h.to_ascii_lowercase()))
+            .bind(e.md5.as_ref().map(|h| h.to_ascii_lowercase()))
+            .bind(e.sha256.as_ref().map(|h| h.to_ascii_lowercase()))
+            .bind(stamp.list.category.as_str())
+            .bind(&stamp.list.source)
+            .bind(e.quality.map(i64::from))
+            .bind(stamp.version)
+            .bind(stamp.now)
+            .bind(stamp.change_id);
+    }
+    q.execute(&mut *conn).await?;
+    Ok(())
 }
 
 /// The imported lists.

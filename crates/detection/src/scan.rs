@@ -272,32 +272,8 @@ pub(crate) fn audit_entry(
     )
 }
 
-/// Rows per multi-row `INSERT` (9 or 11 parameters a row: well under
-/// SQLite's and PostgreSQL's parameter limits).
-const ROWS_PER_INSERT: usize = 100;
-
-/// `($1, ..., $k), ($k+1, ...), ...`: `rows` groups of `cols` placeholders.
-fn placeholders(rows: usize, cols: usize, literal_tail: &str) -> String {
-    let mut out = String::new();
-    for r in 0..rows {
-        if r > 0 {
-            out.push_str(", ");
-        }
-        out.push('(');
-        for c in 0..cols {
-            if c > 0 {
-                out.push_str(", ");
-            }
-            out.push_str(&format!("${}", r * cols + c + 1));
-        }
-        out.push_str(literal_tail);
-        out.push(')');
-    }
-    out
-}
-
 /// Inserts evaluated scans and their matches on an open write transaction
-/// (multi-row statements of up to [`ROWS_PER_INSERT`] rows, so a batch
+/// (multi-row statements of up to [`crate::sql::ROWS_PER_INSERT`] rows, so a batch
 /// costs few round trips to the database); returns the results and the
 /// new match ids.
 pub(crate) async fn insert(
@@ -309,10 +285,10 @@ pub(crate) async fn insert(
     let basis_id = basis.id.to_string();
     let provider = &basis.facts.provider;
     let at = now.unix_micros();
-    for chunk in scans.chunks(ROWS_PER_INSERT) {
+    for chunk in scans.chunks(crate::sql::ROWS_PER_INSERT) {
         let sql = format!(
             "INSERT INTO det_scans (id, basis_id, provider, content_ref, input_kind, pdq, quality, outcome, scanned_at) VALUES {}",
-            placeholders(chunk.len(), 9, "")
+            crate::sql::placeholders(chunk.len(), 9, "")
         );
         let mut q = sqlx::query(&sql);
         for ev in chunk {
@@ -336,10 +312,10 @@ pub(crate) async fn insert(
             all.push((i, c, *version, MatchId::new()));
         }
     }
-    for chunk in all.chunks(ROWS_PER_INSERT) {
+    for chunk in all.chunks(crate::sql::ROWS_PER_INSERT) {
         let sql = format!(
             "INSERT INTO det_matches (id, scan_id, basis_id, provider, seq, list_id, list_version, distance, variant, quality, created_at, state) VALUES {}",
-            placeholders(chunk.len(), 11, ", 'pending_review'")
+            crate::sql::placeholders(chunk.len(), 11, ", 'pending_review'")
         );
         let mut q = sqlx::query(&sql);
         for (i, c, version, id) in chunk {

@@ -396,6 +396,98 @@ async fn list_import_checks_signature_and_version_chain() {
     }
 }
 
+/// A distinct 64-hex-digit hash for indicator `i` of generation `g`.
+fn nth_hash(i: usize, g: u8) -> String {
+    format!("{g:02x}{:062x}", (i as u128 + 1) * 0x9e37_79b9_7f4a_7c15)
+}
+
+/// Versions larger than one statement's worth of rows (imported in chunks):
+/// diffs apply in order, a removed indicator comes back under its old index
+/// id with its new hash, and a bad entry deep in a version refuses the whole
+/// version, naming its position, with nothing written.
+#[tokio::test]
+async fn large_versions_apply_as_diffs_and_refuse_whole() {
+    let key = KeyPair::generate("EU Centre (test)");
+    for db in dbs().await {
+        let s = &db.store;
+        lists::trust_key(s, &actor(), &key.public(), now(), "t")
+            .await
+            .unwrap();
+        let m = Matcher::load(s).await.unwrap();
+        let adds: Vec<IndicatorEntry> = (0..250)
+            .map(|i| entry(&format!("i{i}"), &nth_hash(i, 1)))
+            .collect();
+        let v1 = sign_list(&key, &payload(1, None, adds, vec![])).unwrap();
+        let c1 = lists::import(s, &actor(), &v1, now(), "t").await.unwrap();
+        assert_eq!(c1.added, (1..=250).collect::<Vec<i64>>(), "{}", db.label);
+        let d1 = lists::digest_of(&v1);
+        // An unknown id at position 180 of the removals: the whole version is refused.
+        let mut remove: Vec<String> = (0..180).map(|i| format!("i{i}")).collect();
+        remove.push("nope".into());
+        let bad = sign_list(&key, &payload(2, Some(d1.clone()), vec![], remove)).unwrap();
+        let e = lists::import(s, &actor(), &bad, now(), "t")
+            .await
+            .unwrap_err();
+        assert!(e.to_string().contains("remove[180]"), "{e}");
+        // An id already listed, at position 130 of the additions: refused too.
+        let mut dup: Vec<IndicatorEntry> = (0..130)
+            .map(|i| entry(&format!("n{i}"), &nth_hash(i, 2)))
+            .collect();
+        dup.push(entry("i7", &nth_hash(7, 2)));
+        let bad = sign_list(&key, &payload(2, Some(d1.clone()), dup, vec![])).unwrap();
+        let e = lists::import(s, &actor(), &bad, now(), "t")
+            .await
+            .unwrap_err();
+        assert!(e.to_string().contains("add[130]"), "{e}");
+        assert_eq!(lists::list(s).await.unwrap()[0].version, 1);
+        assert_eq!(m.catch_up(s).await.unwrap(), 250, "{}", db.label);
+        // Version 2 removes 150 (across chunks).
+        let v2 = sign_list(
+            &key,
+            &payload(
+                2,
+                Some(d1),
+                vec![],
+                (0..150).map(|i| format!("i{i}")).collect(),
+            ),
+        )
+        .unwrap();
+        let c2 = lists::import(s, &actor(), &v2, now(), "t").await.unwrap();
+        assert_eq!(c2.removed.len(), 150);
+        // Version 3 brings i3 back with a new hash, and adds a new one.
+        let v3 = sign_list(
+            &key,
+            &payload(
+                3,
+                Some(lists::digest_of(&v2)),
+                vec![entry("i3", &nth_hash(3, 3)), entry("x", &nth_hash(0, 4))],
+                vec![],
+            ),
+        )
+        .unwrap();
+        let c3 = lists::import(s, &actor(), &v3, now(), "t").await.unwrap();
+        assert_eq!(c3.added, vec![4, 251], "{}: i3 keeps index id 4", db.label);
+        m.catch_up(s).await.unwrap();
+        assert_eq!(m.len(), 102, "{}", db.label);
+        let q = |hex: &str| {
+            m.query_pdq(
+                &[("orig", bulwark_hamming::Hash256::from_hex(hex).unwrap())],
+                0,
+            )
+        };
+        assert!(q(&nth_hash(3, 1)).is_empty(), "i3's old hash still matches");
+        assert_eq!(q(&nth_hash(3, 3))[0].meta.indicator_id, "i3");
+        assert!(
+            q(&nth_hash(10, 1)).is_empty(),
+            "a removed indicator matches"
+        );
+        assert_eq!(q(&nth_hash(200, 1)).len(), 1);
+        let reloaded = Matcher::load(s).await.unwrap();
+        assert_eq!(reloaded.len(), 102);
+        assert_eq!(reloaded.list_version("L"), Some(3));
+    }
+}
+
 #[tokio::test]
 async fn disabled_and_negative_listed_never_match() {
     for db in dbs().await {
