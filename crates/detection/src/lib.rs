@@ -49,5 +49,6 @@ pub async fn migrate(store: &Store) -> Result<()> {
     store
         .apply_migrations(sqlx::migrate!("./migrations"))
         .await?;
+    reports::fill_recipients(store).await?;
     Ok(())
 }

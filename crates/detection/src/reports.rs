@@ -194,6 +194,8 @@ pub struct Report {
     pub match_id: MatchId,
     /// The provider.
     pub provider: String,
+    /// The authority it is addressed to (the EU Centre role by default).
+    pub recipient: String,
     /// Its handling marking.
     pub marking: Marking,
     /// The signed report (payload = the report JSON).
@@ -336,6 +338,10 @@ pub async fn create(
     let sealed = input.attachment.as_ref().map(seal_attachment).transpose()?;
     let key = provider_key(store, actor, &m.provider, now).await?;
     let id = ReportId::new();
+    let recipient = input
+        .recipient
+        .clone()
+        .unwrap_or_else(|| DEFAULT_RECIPIENT.into());
     let body = serde_json::json!({
         "format": "bulwark-csa-report/1",
         "report_id": id,
@@ -343,7 +349,7 @@ pub async fn create(
             BasisKind::Order => "Proposed CSA Regulation COM(2022) 209, Arts 12-13",
             BasisKind::Voluntary => "Regulation (EU) 2021/1232 regime, Art. 3(1)(d)",
         },
-        "recipient": input.recipient.clone().unwrap_or_else(|| "EU Centre".into()),
+        "recipient": recipient,
         "section_1_provider": { "name": m.provider, "contact": input.provider_contact },
         "section_2_report": {
             "urgent": input.urgent,
@@ -384,8 +390,8 @@ pub async fn create(
         .map_err(|e| DetectionError::invalid("marking", e.to_string()))?;
     let mut tx = store.write().await?;
     sqlx::query(
-        "INSERT INTO det_reports (id, match_id, provider, marking, body, signature, key_id, created_at, retain_until) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+        "INSERT INTO det_reports (id, match_id, provider, marking, body, signature, key_id, created_at, retain_until, recipient) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
     )
     .bind(id.to_string())
     .bind(m.id.to_string())
@@ -396,6 +402,7 @@ pub async fn create(
     .bind(&signed.key_id)
     .bind(now.unix_micros())
     .bind(retain_until.unix_micros())
+    .bind(&recipient)
     .execute(tx.conn())
     .await?;
     tx.commit(
@@ -409,6 +416,7 @@ pub async fn create(
         id,
         match_id: m.id,
         provider: m.provider.clone(),
+        recipient,
         marking,
         signed,
         public_key: key.public(),
@@ -423,6 +431,7 @@ fn row_to_report(r: &sqlx::any::AnyRow, keys: &[(String, String)]) -> Result<Rep
     let id: String = r.try_get("id")?;
     let match_id: String = r.try_get("match_id")?;
     let provider: String = r.try_get("provider")?;
+    let recipient: Option<String> = r.try_get("recipient")?;
     let marking: String = r.try_get("marking")?;
     let key_id: String = r.try_get("key_id")?;
     let created: i64 = r.try_get("created_at")?;
@@ -436,6 +445,7 @@ fn row_to_report(r: &sqlx::any::AnyRow, keys: &[(String, String)]) -> Result<Rep
         id: id.parse().map_err(|e| corrupt(w, e))?,
         match_id: match_id.parse().map_err(|e| corrupt(w, e))?,
         provider: provider.clone(),
+        recipient: recipient.ok_or_else(|| corrupt(w, "no recipient"))?,
         marking: serde_json::from_str(&marking).map_err(|e| corrupt(w, e))?,
         signed: SignedEnvelope {
             format: crate::signing::FORMAT.into(),
@@ -454,8 +464,23 @@ fn row_to_report(r: &sqlx::any::AnyRow, keys: &[(String, String)]) -> Result<Rep
     })
 }
 
-/// The reports, newest first; only `provider`'s when given.
-pub async fn list(store: &Store, provider: Option<&str>) -> Result<Vec<Report>> {
+/// Whose reports a caller may list.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ReportScope<'a> {
+    /// Every report (auditors).
+    All,
+    /// The reports this provider made.
+    Provider(&'a str),
+    /// The reports addressed to this authority (the EU Centre role).
+    Recipient(&'a str),
+}
+
+/// The recipient of a report that names none: the EU Centre's role in the
+/// proposal (CSA proposal Art. 12(1)).
+pub const DEFAULT_RECIPIENT: &str = "EU Centre";
+
+/// The reports in `scope`, newest first.
+pub async fn list(store: &Store, scope: ReportScope<'_>) -> Result<Vec<Report>> {
     let keys: Vec<(String, String)> =
         sqlx::query("SELECT key_id, public_key FROM det_provider_keys")
             .fetch_all(store.pool())
@@ -463,12 +488,55 @@ pub async fn list(store: &Store, provider: Option<&str>) -> Result<Vec<Report>> 
             .iter()
             .map(|r| Ok((r.try_get("key_id")?, r.try_get("public_key")?)))
             .collect::<Result<_>>()?;
+    let (provider, recipient) = match scope {
+        ReportScope::All => ("", ""),
+        ReportScope::Provider(p) => (p, ""),
+        ReportScope::Recipient(r) => ("", r),
+    };
     let rows = sqlx::query(
-        "SELECT id, match_id, provider, marking, body, signature, key_id, created_at, retain_until FROM det_reports \
-         WHERE ($1 = '' OR provider = $1) ORDER BY id DESC",
+        "SELECT id, match_id, provider, recipient, marking, body, signature, key_id, created_at, retain_until FROM det_reports \
+         WHERE ($1 = '' OR provider = $1) AND ($2 = '' OR recipient = $2) ORDER BY id DESC",
     )
-    .bind(provider.unwrap_or(""))
+    .bind(provider)
+    .bind(recipient)
     .fetch_all(store.pool())
     .await?;
     rows.iter().map(|r| row_to_report(r, &keys)).collect()
+}
+
+/// Copies each report's recipient from its signed body into the
+/// `recipient` column where it is missing (reports made before the column
+/// existed); one audited write, nothing when there is nothing to do.
+pub async fn fill_recipients(store: &Store) -> Result<usize> {
+    let rows = sqlx::query("SELECT id, body FROM det_reports WHERE recipient IS NULL")
+        .fetch_all(store.pool())
+        .await?;
+    if rows.is_empty() {
+        return Ok(0);
+    }
+    let mut tx = store.write().await?;
+    for r in &rows {
+        let id: String = r.try_get("id")?;
+        let body: String = r.try_get("body")?;
+        let recipient = serde_json::from_str::<serde_json::Value>(&body)
+            .ok()
+            .and_then(|v| v["recipient"].as_str().map(str::to_string))
+            .ok_or_else(|| corrupt("det_reports", format!("report {id} names no recipient")))?;
+        sqlx::query("UPDATE det_reports SET recipient = $1 WHERE id = $2 AND recipient IS NULL")
+            .bind(&recipient)
+            .bind(&id)
+            .execute(tx.conn())
+            .await?;
+    }
+    tx.commit(
+        &Actor::system(),
+        AuditEntry::new(
+            "detection.report.recipients",
+            "det_reports",
+            "schema upgrade: recipients copied from the signed reports",
+        )
+        .with_details(serde_json::json!({ "reports": rows.len() })),
+    )
+    .await?;
+    Ok(rows.len())
 }

@@ -685,7 +685,7 @@ async fn only_a_confirmed_match_is_reported_and_the_report_verifies() {
         );
         assert!(!rep.signed.payload.contains("CONTENT-MARKER"));
         assert!(
-            reports::list(s, None).await.unwrap()[0]
+            reports::list(s, reports::ReportScope::All).await.unwrap()[0]
                 .sealed_attachment
                 .is_none()
         );
@@ -693,7 +693,38 @@ async fn only_a_confirmed_match_is_reported_and_the_report_verifies() {
         assert_eq!(body["section_2_report"]["type"], "known");
         assert_eq!(body["section_2_report"]["location"]["port"], 51234);
         assert_eq!(body["marking"]["tlp"], "TLP:RED");
-        assert_eq!(reports::list(s, None).await.unwrap().len(), 1);
+        assert_eq!(
+            reports::list(s, reports::ReportScope::All)
+                .await
+                .unwrap()
+                .len(),
+            1
+        );
+        // CSA proposal Art. 12(1): the report goes to the EU Centre, which
+        // sees it; another authority and another provider do not.
+        assert_eq!(rep.recipient, reports::DEFAULT_RECIPIENT);
+        let to = |scope| async move { reports::list(s, scope).await.unwrap().len() };
+        assert_eq!(to(reports::ReportScope::Recipient("EU Centre")).await, 1);
+        assert_eq!(
+            to(reports::ReportScope::Recipient("Another authority")).await,
+            0
+        );
+        assert_eq!(
+            to(reports::ReportScope::Provider(demo::DEMO_PROVIDER)).await,
+            1
+        );
+        assert_eq!(
+            to(reports::ReportScope::Provider("another provider")).await,
+            0
+        );
+        // A report stored before the recipient column: filled from its signed body.
+        sqlx::query("UPDATE det_reports SET recipient = NULL")
+            .execute(s.pool())
+            .await
+            .unwrap();
+        assert_eq!(reports::fill_recipients(s).await.unwrap(), 1);
+        assert_eq!(reports::fill_recipients(s).await.unwrap(), 0);
+        assert_eq!(to(reports::ReportScope::Recipient("EU Centre")).await, 1);
         // Twice: refused.
         assert!(
             reports::create(s, &actor(), input, None, now(), "t")
@@ -869,7 +900,12 @@ async fn csa_art_22_reports_are_purged_after_twelve_months() {
                 .reports,
             1
         );
-        assert!(reports::list(s, None).await.unwrap().is_empty());
+        assert!(
+            reports::list(s, reports::ReportScope::All)
+                .await
+                .unwrap()
+                .is_empty()
+        );
     }
 }
 

@@ -516,6 +516,16 @@ async fn a_confirmed_match_is_reported_and_the_report_verifies() {
     assert_eq!(list[0]["marking"]["tlp"], "TLP:RED");
     let (_, all) = get(&server, &auditor, "/reports").await;
     assert_eq!(all.as_array().unwrap().len(), 1);
+    // CSA proposal Art. 12(1): the EU Centre, its recipient, lists it; another
+    // authority does not.
+    assert_eq!(made.recipient, "EU Centre");
+    let centre = token(&server, Role::Authority, "EU Centre").await;
+    let (s, to_centre) = get(&server, &centre, "/reports").await;
+    assert_eq!(s, StatusCode::OK);
+    assert_eq!(to_centre[0]["id"], made.id.to_string());
+    let elsewhere = token(&server, Role::Authority, "Another authority").await;
+    let (_, none) = get(&server, &elsewhere, "/reports").await;
+    assert_eq!(none.as_array().unwrap().len(), 0);
     // Reported once.
     let (s, _) = post(&server, &provider, "/reports", report).await;
     assert_eq!(s, StatusCode::CONFLICT);

@@ -86,6 +86,16 @@ pub(crate) fn party(p: &Principal) -> Option<&str> {
     (p.role != Role::Auditor).then_some(p.organisation.as_str())
 }
 
+/// Whose reports the caller may list: an auditor every report, an
+/// authority those addressed to it, anyone else its own organisation's.
+pub(crate) fn report_scope(p: &Principal) -> reports::ReportScope<'_> {
+    match p.role {
+        Role::Auditor => reports::ReportScope::All,
+        Role::Authority => reports::ReportScope::Recipient(&p.organisation),
+        _ => reports::ReportScope::Provider(&p.organisation),
+    }
+}
+
 /// For figures without personal data (error rates, transparency): the
 /// provider's and reviewer's own; every provider's for authorities and auditors.
 pub(crate) fn figures_party(p: &Principal) -> Option<&str> {
@@ -849,7 +859,8 @@ pub async fn decide_match(
     .map_err(api_error)
 }
 
-/// The signed reports the caller may see, newest first.
+/// The signed reports the caller may see, newest first: a provider its own,
+/// an authority those addressed to it (`recipient`), an auditor all.
 #[utoipa::path(
     get,
     path = "/api/v1/detection/reports",
@@ -865,7 +876,7 @@ pub async fn list_reports(
     State(app): State<AppState>,
     Caller(caller): Caller,
 ) -> Answer<Json<Vec<Report>>> {
-    reports::list(&app.store, party(&caller))
+    reports::list(&app.store, report_scope(&caller))
         .await
         .map(Json)
         .map_err(api_error)

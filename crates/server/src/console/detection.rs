@@ -346,7 +346,7 @@ pub async fn reports_page(
     Caller(p): Caller,
     axum::Extension(session): axum::Extension<ConsoleSession>,
 ) -> Response {
-    let list = match reports::list(&app.store, party(&p)).await {
+    let list = match reports::list(&app.store, crate::api::detection::report_scope(&p)).await {
         Ok(l) => l,
         Err(e) => return failed(e),
     };
