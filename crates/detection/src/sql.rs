@@ -8,28 +8,13 @@ pub(crate) const ROWS_PER_INSERT: usize = 100;
 /// `($1, ..., $k), ($k+1, ...), ...`: `rows` groups of `cols` placeholders,
 /// each group ending with `literal_tail` (e.g. `, 'active'`).
 pub(crate) fn placeholders(rows: usize, cols: usize, literal_tail: &str) -> String {
-    placeholders_from(1, rows, cols, literal_tail)
-}
-
-/// As [`placeholders`], numbered from `$first`.
-pub(crate) fn placeholders_from(
-    first: usize,
-    rows: usize,
-    cols: usize,
-    literal_tail: &str,
-) -> String {
     let mut out = String::new();
     for r in 0..rows {
         if r > 0 {
             out.push_str(", ");
         }
         out.push('(');
-        for c in 0..cols {
-            if c > 0 {
-                out.push_str(", ");
-            }
-            out.push_str(&format!("${}", first + r * cols + c));
-        }
+        out.push_str(&list(1 + r * cols, cols));
         out.push_str(literal_tail);
         out.push(')');
     }
@@ -51,7 +36,7 @@ mod tests {
     #[test]
     fn numbering() {
         assert_eq!(placeholders(2, 2, ""), "($1, $2), ($3, $4)");
-        assert_eq!(placeholders_from(2, 1, 2, ", 'x'"), "($2, $3, 'x')");
+        assert_eq!(placeholders(1, 2, ", 'x'"), "($1, $2, 'x')");
         assert_eq!(list(3, 3), "$3, $4, $5");
     }
 }
