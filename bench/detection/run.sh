@@ -12,8 +12,12 @@
 #      OUT (default bench/detection/out), KEEP_DB=1 to reuse $OUT/bench-N.db,
 #      FEATURES (cargo features of the server build, e.g. libjpeg-simd; needs nasm),
 #      TAG (a label added to every result line, default the features or "default"),
-#      SKIP_BUILD=1 to use the binaries already built.
-# Needs: cargo, wrk (apt-get install wrk), curl.
+#      SKIP_BUILD=1 to use the binaries already built, JPEG_FORMS (default
+#      "progressive baseline": the setup's JPEGs are progressive, as mozjpeg writes them;
+#      "baseline" points use the same files transcoded losslessly by jpegtran, so the
+#      same pixels and hashes, as cameras and phones write them).
+# Needs: cargo, wrk (apt-get install wrk), curl, jpegtran (apt-get install
+#      libjpeg-turbo-progs) for the baseline points.
 # Results: $OUT/results.jsonl (one JSON line per wrk point, plus "server" and "setup"
 # lines), $OUT/machine.txt, the server's log in $OUT/serve-N.log.
 set -euo pipefail
@@ -87,7 +91,23 @@ duration=$DURATION_SAVE
 
 for c in ${HASH_CONNS:-8 32 128}; do point hash scan.lua "$c"; done
 for b in ${BATCHES:-100}; do point hash-batch scan.lua 32 "$b"; done
-for c in ${IMAGE_CONNS:-4 16 64}; do point image image.lua "$c"; done
+for form in ${JPEG_FORMS:-progressive baseline}; do
+  if [ "$form" = baseline ]; then
+    if [ ! -d "$data/images-baseline" ]; then
+      mkdir -p "$data/images-baseline.tmp"
+      for f in "$data"/images/*.jpg; do
+        jpegtran -copy none -optimize "$f" >"$data/images-baseline.tmp/$(basename "$f")"
+      done
+      mv "$data/images-baseline.tmp" "$data/images-baseline"
+    fi
+    export IMAGES="$data/images-baseline"
+    label=image-baseline
+  else
+    export IMAGES="$data/images"
+    label=image
+  fi
+  for c in ${IMAGE_CONNS:-4 16 64}; do point "$label" image.lua "$c"; done
+done
 
 rss_end=$(awk '/VmRSS/ {print $2}' /proc/$pid/status)
 hwm=$(awk '/VmHWM/ {print $2}' /proc/$pid/status)

@@ -26,7 +26,7 @@ def main(path):
         if "label" not in r:
             continue
         scans = r.get("scans_per_s", r["rps"] * r["batch"])
-        if r["label"] == "image":
+        if r["label"].startswith("image"):
             goal = f"{scans / GOAL_IMAGES:.2f}x of 500/s" + ("" if r["p99_ms"] < GOAL_P99 else ", p99 over 50 ms")
         else:
             goal = f"{scans / GOAL_SCANS:.2f}x of 20k/s" + ("" if r["p99_ms"] < GOAL_P99 else ", p99 over 50 ms")

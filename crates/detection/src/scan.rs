@@ -16,6 +16,7 @@ use sha2::{Digest, Sha256};
 use sqlx::AnyConnection;
 
 use bulwark_core::{Id, Timestamp};
+use bulwark_pdq::Hasher;
 use bulwark_pdq::decode::DecodeOptions;
 use bulwark_store::{Actor, AuditEntry, Store};
 
@@ -23,6 +24,34 @@ use crate::basis::{Basis, BasisId};
 use crate::error::{DetectionError, Result};
 use crate::matcher::{Candidate, Matcher, to_index_hash};
 use crate::vocab::Category;
+
+/// Images up to this many pixels are hashed with the thread's reused [`Hasher`]; larger
+/// ones get a fresh hasher whose buffers are freed afterwards, so no thread keeps a
+/// very large buffer.
+const REUSED_HASHER_MAX_PIXELS: usize = 4 << 20;
+
+thread_local! {
+    /// The hashing thread's PDQ working buffers (about 8 bytes per pixel of the largest
+    /// image it hashed). Reusing them saves allocating and zeroing them per image; they
+    /// are overwritten by the next image and never leave the process.
+    static HASHER: std::cell::RefCell<Hasher> = std::cell::RefCell::new(Hasher::new());
+}
+
+/// Decodes `bytes` in memory and computes the PDQ hash and its dihedral variants.
+fn hash_image(bytes: &[u8]) -> Result<bulwark_pdq::PdqOutput> {
+    let invalid = |e: bulwark_pdq::PdqError| DetectionError::invalid("image", e.to_string());
+    let image =
+        bulwark_pdq::decode::decode_bytes(bytes, &DecodeOptions::default()).map_err(invalid)?;
+    if image.width.saturating_mul(image.height) > REUSED_HASHER_MAX_PIXELS {
+        return image.hash(&mut Hasher::new()).map_err(invalid);
+    }
+    HASHER
+        .with(|h| match h.try_borrow_mut() {
+            Ok(mut hasher) => image.hash(&mut hasher),
+            Err(_) => image.hash(&mut Hasher::new()),
+        })
+        .map_err(invalid)
+}
 
 /// Marker type of scan ids.
 #[derive(Debug)]
@@ -156,8 +185,7 @@ pub fn evaluate(matcher: &Matcher, basis: &Basis, item: &ScanItem<'_>) -> Result
                     format!("larger than {MAX_IMAGE_BYTES} bytes"),
                 ));
             }
-            let out = bulwark_pdq::decode::hash_bytes(bytes, &DecodeOptions::default())
-                .map_err(|e| DetectionError::invalid("image", e.to_string()))?;
+            let out = hash_image(bytes)?;
             let d = out.dihedral();
             let names = bulwark_pdq::Dihedral::NAMES;
             let variants: Vec<(&'static str, bulwark_hamming::Hash256)> = if policy.dihedral {

@@ -173,6 +173,20 @@ proptest! {
 
 }
 
+/// One hasher reused across images of different sizes (as a scanning thread does) gives
+/// exactly what a fresh hasher gives for each: no state of an earlier image leaks.
+#[test]
+fn reused_hasher_equals_fresh_hasher_across_sizes() {
+    let sizes = [(512, 512), (64, 64), (1000, 300), (7, 513), (512, 512), (33, 40)];
+    let mut reused = Hasher::new();
+    for (i, &(w, h)) in sizes.iter().enumerate() {
+        let rgb = noise(w, h, 0xC0FFEE + i as u64, 3);
+        let fresh = Hasher::new().hash_rgb8(w, h, &rgb).unwrap();
+        let again = reused.hash_rgb8(w, h, &rgb).unwrap();
+        assert_eq!(again, fresh, "{w}x{h} after {:?}", &sizes[..i]);
+    }
+}
+
 /// The image transformed as dihedral slot `slot` (1..8, reference order) describes it.
 #[cfg(feature = "libjpeg")]
 fn transform(w: usize, h: usize, rgb: &[u8], slot: usize) -> (usize, usize, Vec<u8>) {
