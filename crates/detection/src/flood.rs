@@ -82,8 +82,10 @@ pub async fn quarantine_floods(
             "flood guard",
         )
         .await?;
-        matcher.set_inactive(seq);
         out.push(Flooded { seq, matches: n });
+    }
+    if !out.is_empty() {
+        matcher.catch_up(store).await?;
     }
     Ok(out)
 }

@@ -6,8 +6,9 @@
 //! following the change feed of [`crate::sync`] ([`Matcher::catch_up`],
 //! after each write of this process and on a timer for the writes of
 //! others): a new list version is a diff applied to the live index, never a
-//! rebuild. [`Matcher::set_inactive`] and [`Matcher::add_negative`] apply a
-//! change at once where the writer holds the matcher. Only active
+//! rebuild. A writer that holds the matcher (review, the flood guard, the
+//! server's routes) catches up right after its commit, so its own change
+//! takes effect before it answers. Only active
 //! indicators are in the index, so a disabled, quarantined or removed
 //! indicator can never match.
 
@@ -417,19 +418,6 @@ impl Matcher {
             g.meta.insert(row.seq, meta);
         }
         Ok(())
-    }
-
-    /// Takes indicator `seq` out of matching (disabled, quarantined, removed).
-    pub fn set_inactive(&self, seq: i64) {
-        let mut g = self.write();
-        g.index.remove(seq as u64);
-        g.meta.remove(&seq);
-        g.remove_exact(seq);
-    }
-
-    /// Adds a provider's negative-list entry (once).
-    pub fn add_negative(&self, provider: &str, entry: NegativeEntry) {
-        self.write().add_negative(provider.to_string(), entry);
     }
 
     /// Whether `hash` is on `provider`'s negative list.

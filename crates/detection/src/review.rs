@@ -16,7 +16,7 @@ use bulwark_store::{Actor, AuditEntry, Store};
 
 use crate::error::{DetectionError, Result, corrupt};
 use crate::lists::IndicatorView;
-use crate::matcher::{Matcher, NegativeEntry};
+use crate::matcher::Matcher;
 use crate::scan::MatchId;
 use crate::vocab::{Decision, MatchState};
 
@@ -206,7 +206,7 @@ pub async fn decide(
         Decision::Confirm => MatchState::Confirmed,
         Decision::Reject => MatchState::Rejected,
     };
-    let mut negative = None;
+    let mut negative_listed = false;
     let mut tx = store.write().await?;
     sqlx::query(
         "UPDATE det_matches SET state = $1, reviewed_at = $2, reviewer = $3, reason = $4 WHERE id = $5",
@@ -221,7 +221,8 @@ pub async fn decide(
     if state == MatchState::Rejected
         && let Some(hash) = &current.matched.scanned_hash
     {
-        let pdq = bulwark_hamming::Hash256::from_hex(hash).map_err(|e| corrupt("det_scans", e))?;
+        // A stored scan hash that does not parse is corruption, not a negative entry.
+        bulwark_hamming::Hash256::from_hex(hash).map_err(|e| corrupt("det_scans", e))?;
         let change_id = crate::sync::next_change_id(tx.conn()).await?;
         sqlx::query(
             "INSERT INTO det_negative (id, provider, pdq, radius, reason, match_id, created_at, change_id) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
@@ -236,7 +237,7 @@ pub async fn decide(
         .bind(change_id)
         .execute(tx.conn())
         .await?;
-        negative = Some(NegativeEntry { pdq, radius });
+        negative_listed = true;
     }
     tx.commit(
         actor,
@@ -249,12 +250,12 @@ pub async fn decide(
             "list_id": current.matched.list_id,
             "indicator_seq": current.matched.indicator_seq,
             "distance": current.matched.distance,
-            "negative_listed": negative.is_some(),
+            "negative_listed": negative_listed,
         })),
     )
     .await?;
-    if let Some(n) = negative {
-        matcher.add_negative(&current.matched.provider, n);
+    if negative_listed {
+        matcher.catch_up(store).await?;
     }
     get(store, id, provider).await
 }

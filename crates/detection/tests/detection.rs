@@ -516,7 +516,7 @@ async fn disabled_and_negative_listed_never_match() {
         )
         .await
         .unwrap();
-        m.set_inactive(seq);
+        m.catch_up(s).await.unwrap();
         let r = scan_one(s, &m, d.basis.id, &png(2), now()).await.unwrap();
         assert_eq!(r.outcome, Outcome::NoMatch, "{}", db.label);
         assert!(
@@ -547,7 +547,7 @@ async fn disabled_and_negative_listed_never_match() {
         )
         .await
         .unwrap();
-        m.set_inactive(seq4);
+        m.catch_up(s).await.unwrap();
         assert_eq!(
             scan_one(s, &m, d.basis.id, &png(4), now())
                 .await
