@@ -147,7 +147,6 @@ pub struct Hasher {
     strip_out: Vec<f32>,
     reduced: Vec<f32>,
     sums: Vec<f32>,
-    row: Vec<f32>,
 }
 
 fn check_len(width: usize, height: usize, per_pixel: usize, len: usize) -> Result<(), PdqError> {
@@ -185,6 +184,37 @@ fn sample_map(dim: usize) -> (Vec<u32>, [usize; 64], usize) {
         *p = n - 1;
     }
     (map, pos, n)
+}
+
+/// Writes `rows` rows of width `w` (row-major in `block`) into the transposed strip `sin`:
+/// `sin[x * STRIP + r] = block[r * w + x]`; lanes past `rows` are left as they are.
+#[inline]
+fn transpose_into(block: &[f32], w: usize, rows: usize, sin: &mut [f32]) {
+    if rows == STRIP {
+        let lines: [&[f32]; STRIP] = std::array::from_fn(|r| &block[r * w..(r + 1) * w]);
+        for (x, lane) in sin.chunks_exact_mut(STRIP).take(w).enumerate() {
+            for (d, line) in lane.iter_mut().zip(lines.iter()) {
+                *d = line[x];
+            }
+        }
+        return;
+    }
+    for (r, line) in block.chunks_exact(w).take(rows).enumerate() {
+        for (x, &v) in line.iter().enumerate() {
+            sin[x * STRIP + r] = v;
+        }
+    }
+}
+
+/// The inverse of [`transpose_into`]: `block[r * w + x] = sout[x * STRIP + r]` for the
+/// rows of `block` (at most [`STRIP`]).
+#[inline]
+fn transpose_from(sout: &[f32], w: usize, block: &mut [f32]) {
+    for (r, line) in block.chunks_exact_mut(w).enumerate() {
+        for (x, d) in line.iter_mut().enumerate() {
+            *d = sout[x * STRIP + r];
+        }
+    }
 }
 
 fn grow(v: &mut Vec<f32>, n: usize) {
@@ -328,7 +358,6 @@ impl Hasher {
         grow(&mut self.full2, n);
         grow(&mut self.strip_in, w * STRIP);
         grow(&mut self.strip_out, w * STRIP);
-        grow(&mut self.row, w);
         grow(&mut self.sums, w.max(STRIP).max(64));
         grow(&mut self.reduced, h * ncols);
 
@@ -337,26 +366,21 @@ impl Hasher {
             let full = &mut self.full[..n];
             let sin = &mut self.strip_in[..w * STRIP];
             let sout = &mut self.strip_out[..w * STRIP];
-            let row = &mut self.row[..w];
             let mut y0 = 0;
             while y0 < h {
                 let rows = STRIP.min(h - y0);
                 if rows < STRIP {
                     sin.fill(0.0);
                 }
-                for r in 0..rows {
-                    src.row(y0 + r, row);
-                    for (x, &v) in row.iter().enumerate() {
-                        sin[x * STRIP + r] = v;
-                    }
+                // Luma row by row into the destination rows, then gathered column by
+                // column so each strip line is written whole.
+                let block = &mut full[y0 * w..(y0 + rows) * w];
+                for (r, dst) in block.chunks_exact_mut(w).enumerate() {
+                    src.row(y0 + r, dst);
                 }
+                transpose_into(block, w, rows, sin);
                 box_pass(sin, sout, &mut self.sums, STRIP, w, wr, None);
-                for r in 0..rows {
-                    let dst = &mut full[(y0 + r) * w..(y0 + r + 1) * w];
-                    for (x, d) in dst.iter_mut().enumerate() {
-                        *d = sout[x * STRIP + r];
-                    }
-                }
+                transpose_from(sout, w, &mut full[y0 * w..(y0 + rows) * w]);
                 y0 += STRIP;
             }
         }
@@ -382,19 +406,9 @@ impl Hasher {
                 if rows < STRIP {
                     sin.fill(0.0);
                 }
-                for r in 0..rows {
-                    let srow = &full2[(y0 + r) * w..(y0 + r + 1) * w];
-                    for (x, &v) in srow.iter().enumerate() {
-                        sin[x * STRIP + r] = v;
-                    }
-                }
+                transpose_into(&full2[y0 * w..(y0 + rows) * w], w, rows, sin);
                 box_pass(sin, sout, &mut self.sums, STRIP, w, wr, Some(&col_map));
-                for r in 0..rows {
-                    let dst = &mut reduced[(y0 + r) * ncols..(y0 + r + 1) * ncols];
-                    for (c, d) in dst.iter_mut().enumerate() {
-                        *d = sout[c * STRIP + r];
-                    }
-                }
+                transpose_from(sout, ncols, &mut reduced[y0 * ncols..(y0 + rows) * ncols]);
                 y0 += STRIP;
             }
         }

@@ -177,7 +177,14 @@ proptest! {
 /// exactly what a fresh hasher gives for each: no state of an earlier image leaks.
 #[test]
 fn reused_hasher_equals_fresh_hasher_across_sizes() {
-    let sizes = [(512, 512), (64, 64), (1000, 300), (7, 513), (512, 512), (33, 40)];
+    let sizes = [
+        (512, 512),
+        (64, 64),
+        (1000, 300),
+        (7, 513),
+        (512, 512),
+        (33, 40),
+    ];
     let mut reused = Hasher::new();
     for (i, &(w, h)) in sizes.iter().enumerate() {
         let rgb = noise(w, h, 0xC0FFEE + i as u64, 3);
