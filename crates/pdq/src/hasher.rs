@@ -186,37 +186,6 @@ fn sample_map(dim: usize) -> (Vec<u32>, [usize; 64], usize) {
     (map, pos, n)
 }
 
-/// Writes `rows` rows of width `w` (row-major in `block`) into the transposed strip `sin`:
-/// `sin[x * STRIP + r] = block[r * w + x]`; lanes past `rows` are left as they are.
-#[inline]
-fn transpose_into(block: &[f32], w: usize, rows: usize, sin: &mut [f32]) {
-    if rows == STRIP {
-        let lines: [&[f32]; STRIP] = std::array::from_fn(|r| &block[r * w..(r + 1) * w]);
-        for (x, lane) in sin.chunks_exact_mut(STRIP).take(w).enumerate() {
-            for (d, line) in lane.iter_mut().zip(lines.iter()) {
-                *d = line[x];
-            }
-        }
-        return;
-    }
-    for (r, line) in block.chunks_exact(w).take(rows).enumerate() {
-        for (x, &v) in line.iter().enumerate() {
-            sin[x * STRIP + r] = v;
-        }
-    }
-}
-
-/// The inverse of [`transpose_into`]: `block[r * w + x] = sout[x * STRIP + r]` for the
-/// rows of `block` (at most [`STRIP`]).
-#[inline]
-fn transpose_from(sout: &[f32], w: usize, block: &mut [f32]) {
-    for (r, line) in block.chunks_exact_mut(w).enumerate() {
-        for (x, d) in line.iter_mut().enumerate() {
-            *d = sout[x * STRIP + r];
-        }
-    }
-}
-
 fn grow(v: &mut Vec<f32>, n: usize) {
     if v.len() < n {
         v.resize(n, 0.0);
@@ -378,9 +347,9 @@ impl Hasher {
                 for (r, dst) in block.chunks_exact_mut(w).enumerate() {
                     src.row(y0 + r, dst);
                 }
-                transpose_into(block, w, rows, sin);
+                crate::kernels::transpose_into(block, w, rows, sin);
                 box_pass(sin, sout, &mut self.sums, STRIP, w, wr, None);
-                transpose_from(sout, w, &mut full[y0 * w..(y0 + rows) * w]);
+                crate::kernels::transpose_from(sout, w, &mut full[y0 * w..(y0 + rows) * w]);
                 y0 += STRIP;
             }
         }
@@ -406,9 +375,13 @@ impl Hasher {
                 if rows < STRIP {
                     sin.fill(0.0);
                 }
-                transpose_into(&full2[y0 * w..(y0 + rows) * w], w, rows, sin);
+                crate::kernels::transpose_into(&full2[y0 * w..(y0 + rows) * w], w, rows, sin);
                 box_pass(sin, sout, &mut self.sums, STRIP, w, wr, Some(&col_map));
-                transpose_from(sout, ncols, &mut reduced[y0 * ncols..(y0 + rows) * ncols]);
+                crate::kernels::transpose_from(
+                    sout,
+                    ncols,
+                    &mut reduced[y0 * ncols..(y0 + rows) * ncols],
+                );
                 y0 += STRIP;
             }
         }
