@@ -84,8 +84,12 @@ pub async fn quarantine_floods(
         .await?;
         out.push(Flooded { seq, matches: n });
     }
-    if !out.is_empty() {
-        matcher.catch_up(store).await?;
+    // The quarantines are committed; if the matcher cannot catch up now, the server's
+    // schedule applies them within a second.
+    if !out.is_empty()
+        && let Err(e) = matcher.catch_up(store).await
+    {
+        tracing::warn!(error = %e, "matcher catch-up after flood quarantine failed; left to the schedule");
     }
     Ok(out)
 }

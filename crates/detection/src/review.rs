@@ -254,8 +254,10 @@ pub async fn decide(
         })),
     )
     .await?;
-    if negative_listed {
-        matcher.catch_up(store).await?;
+    // The decision is committed; if the matcher cannot catch up now, the server's
+    // schedule applies the negative entry within a second, so this does not fail.
+    if negative_listed && let Err(e) = matcher.catch_up(store).await {
+        tracing::warn!(error = %e, "matcher catch-up after a review decision failed; left to the schedule");
     }
     get(store, id, provider).await
 }
