@@ -21,7 +21,7 @@ use sqlx::Row;
 use bulwark_hamming::{Config, HammingIndex};
 use bulwark_store::Store;
 
-use crate::error::{Result, corrupt};
+use crate::error::{DetectionError, Result, corrupt};
 use crate::sync;
 use crate::vocab::Category;
 
@@ -161,6 +161,39 @@ impl IndicatorRow {
     }
 }
 
+/// Seq ranges read at once by [`Matcher::load`].
+const LOAD_PARTS: i64 = 4;
+/// Batches of decoded rows that may wait for [`Matcher::load`] to file them.
+const LOAD_QUEUE: usize = 8;
+
+/// Sends the active indicators with `from <= seq < to` in batches of [`APPLY_BATCH`].
+async fn read_active_range(
+    store: &Store,
+    from: i64,
+    to: i64,
+    send: &tokio::sync::mpsc::Sender<Result<Vec<IndicatorRow>>>,
+) -> Result<()> {
+    use futures_util::TryStreamExt;
+    let sql = format!(
+        "SELECT {INDICATOR_COLUMNS} FROM det_indicators WHERE status = 'active' AND seq >= $1 AND seq < $2"
+    );
+    let mut rows = sqlx::query(&sql).bind(from).bind(to).fetch(store.pool());
+    let mut batch = Vec::with_capacity(APPLY_BATCH);
+    while let Some(r) = rows.try_next().await? {
+        batch.push(IndicatorRow::read(&r)?);
+        if batch.len() == APPLY_BATCH {
+            let full = std::mem::replace(&mut batch, Vec::with_capacity(APPLY_BATCH));
+            if send.send(Ok(full)).await.is_err() {
+                return Ok(());
+            }
+        }
+    }
+    if !batch.is_empty() {
+        let _ = send.send(Ok(batch)).await;
+    }
+    Ok(())
+}
+
 /// Every list's applied version.
 async fn list_versions(store: &Store) -> Result<HashMap<String, u64>> {
     let mut versions = HashMap::new();
@@ -292,28 +325,51 @@ impl Matcher {
     /// once). Changes committed while it loads are picked up by the next
     /// [`Matcher::catch_up`].
     pub async fn load(store: &Store) -> Result<Matcher> {
-        use futures_util::TryStreamExt;
         let applied = sync::current_change_id(store).await?;
-        let count: i64 =
-            sqlx::query("SELECT COUNT(*) AS n FROM det_indicators WHERE status = 'active'")
-                .fetch_one(store.pool())
-                .await?
-                .try_get("n")?;
-        let sql = format!("SELECT {INDICATOR_COLUMNS} FROM det_indicators WHERE status = 'active'");
-        let mut rows = sqlx::query(&sql).fetch(store.pool());
+        let r = sqlx::query(
+            "SELECT COUNT(*) AS n, COALESCE(MIN(seq), 0) AS lo, COALESCE(MAX(seq), 0) AS hi \
+             FROM det_indicators WHERE status = 'active'",
+        )
+        .fetch_one(store.pool())
+        .await?;
+        let (count, lo, hi): (i64, i64, i64) =
+            (r.try_get("n")?, r.try_get("lo")?, r.try_get("hi")?);
+        // Reading and decoding rows is most of the start-up: LOAD_PARTS ranges of seq are read
+        // at once, each on its own connection, and their rows handed over in batches (a
+        // bounded channel keeps memory flat) to be filed here, in whatever order they come.
+        let step = (hi - lo) / LOAD_PARTS + 1;
+        let (send, mut receive) =
+            tokio::sync::mpsc::channel::<Result<Vec<IndicatorRow>>>(LOAD_QUEUE);
+        let mut readers = tokio::task::JoinSet::new();
+        for k in 0..LOAD_PARTS {
+            let (store, send) = (store.clone(), send.clone());
+            let from = lo.saturating_add(k.saturating_mul(step));
+            readers.spawn(async move {
+                if let Err(e) =
+                    read_active_range(&store, from, from.saturating_add(step), &send).await
+                {
+                    let _ = send.send(Err(e)).await;
+                }
+            });
+        }
+        drop(send);
         let mut pairs = Vec::with_capacity(count.max(0) as usize);
         let mut inner = Inner::default();
         inner.meta.reserve(count.max(0) as usize);
-        while let Some(r) = rows.try_next().await? {
-            let row = IndicatorRow::read(&r)?;
-            let meta = inner.compact_row(&row);
-            inner.meta.insert(row.seq, meta);
-            if let Some(h) = row.pdq {
-                pairs.push((row.seq as u64, h));
+        while let Some(batch) = receive.recv().await {
+            for row in batch? {
+                let meta = inner.compact_row(&row);
+                inner.meta.insert(row.seq, meta);
+                if let Some(h) = row.pdq {
+                    pairs.push((row.seq as u64, h));
+                }
+                inner.add_exact(row.seq, row.exact);
             }
-            inner.add_exact(row.seq, row.exact);
         }
-        drop(rows);
+        while let Some(done) = readers.join_next().await {
+            // A reader reports its errors through the channel; a join error is a crashed task.
+            done.map_err(|_| DetectionError::from(sqlx::Error::WorkerCrashed))?;
+        }
         inner.index = HammingIndex::build(pairs, Config::default())
             .map_err(|e| corrupt("det_indicators", e))?;
         inner.versions = list_versions(store).await?;

@@ -485,6 +485,30 @@ async fn large_versions_apply_as_diffs_and_refuse_whole() {
         let reloaded = Matcher::load(s).await.unwrap();
         assert_eq!(reloaded.len(), 102);
         assert_eq!(reloaded.list_version("L"), Some(3));
+        // The load reads seq ranges in parallel: every active indicator is in it once (seqs
+        // 4, 151..=250 and 251, with the removed 1..=150 around i3 as a gap), none removed.
+        let found = |m: &Matcher, hex: &str| -> Vec<String> {
+            m.query_pdq(
+                &[("orig", bulwark_hamming::Hash256::from_hex(hex).unwrap())],
+                0,
+            )
+            .into_iter()
+            .map(|c| c.meta.indicator_id.to_string())
+            .collect()
+        };
+        for i in 150..250 {
+            assert_eq!(
+                found(&reloaded, &nth_hash(i, 1)),
+                vec![format!("i{i}")],
+                "{}",
+                db.label
+            );
+        }
+        assert_eq!(found(&reloaded, &nth_hash(3, 3)), vec!["i3".to_string()]);
+        assert_eq!(found(&reloaded, &nth_hash(0, 4)), vec!["x".to_string()]);
+        for i in (0..150).filter(|&i| i != 3) {
+            assert!(found(&reloaded, &nth_hash(i, 1)).is_empty(), "i{i} removed");
+        }
     }
 }
 
