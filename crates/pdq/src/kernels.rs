@@ -200,132 +200,84 @@ const LANES16: usize = 16;
 
 /// Writes `rows` (at most 16) rows of width `w` (row-major in `block`) into the transposed
 /// strip `sin`: `sin[x * 16 + r] = block[r * w + x]`; lanes past `rows` are left as they
-/// are. A pure copy, so the AVX2 build cannot change a value.
+/// are. A pure copy, so no value can change.
 pub(crate) fn transpose_into(block: &[f32], w: usize, rows: usize, sin: &mut [f32]) {
-    #[cfg(target_arch = "x86_64")]
-    {
-        if rows == LANES16
-            && w.is_multiple_of(4)
-            && block.len() >= LANES16 * w
-            && sin.len() >= LANES16 * w
-        {
-            transpose16_sse(block, w, sin);
-            return;
-        }
-    }
-    transpose_impl(block, w, rows, sin);
-}
-
-/// [`transpose_into`] for a full strip, in 4x4 register blocks (SSE, part of x86-64).
-/// The caller checked `w.is_multiple_of(4)` and that both slices hold `16 * w` floats.
-#[cfg(target_arch = "x86_64")]
-fn transpose16_sse(block: &[f32], w: usize, sin: &mut [f32]) {
-    use std::arch::x86_64::{
-        _mm_loadu_ps, _mm_movehl_ps, _mm_movelh_ps, _mm_storeu_ps, _mm_unpackhi_ps, _mm_unpacklo_ps,
-    };
-    for r0 in (0..LANES16).step_by(4) {
-        for x0 in (0..w).step_by(4) {
-            let at = |k: usize| (r0 + k) * w + x0;
-            let (Some(s0), Some(s1), Some(s2), Some(s3)) = (
-                block.get(at(0)..at(0) + 4),
-                block.get(at(1)..at(1) + 4),
-                block.get(at(2)..at(2) + 4),
-                block.get(at(3)..at(3) + 4),
-            ) else {
-                return;
-            };
-            let Some(dst) = sin.get_mut(x0 * LANES16..(x0 + 4) * LANES16) else {
-                return;
-            };
-            // SAFETY: each load reads the four floats of a slice of length 4 and each store
-            // writes four floats at offsets r0 + 16 * i (r0 <= 12, i < 4) of `dst`, whose
-            // length is 64; SSE is always available on x86-64.
-            unsafe {
-                let a0 = _mm_loadu_ps(s0.as_ptr());
-                let a1 = _mm_loadu_ps(s1.as_ptr());
-                let a2 = _mm_loadu_ps(s2.as_ptr());
-                let a3 = _mm_loadu_ps(s3.as_ptr());
-                let t0 = _mm_unpacklo_ps(a0, a1);
-                let t1 = _mm_unpacklo_ps(a2, a3);
-                let t2 = _mm_unpackhi_ps(a0, a1);
-                let t3 = _mm_unpackhi_ps(a2, a3);
-                let p = dst.as_mut_ptr().add(r0);
-                _mm_storeu_ps(p, _mm_movelh_ps(t0, t1));
-                _mm_storeu_ps(p.add(LANES16), _mm_movehl_ps(t1, t0));
-                _mm_storeu_ps(p.add(2 * LANES16), _mm_movelh_ps(t2, t3));
-                _mm_storeu_ps(p.add(3 * LANES16), _mm_movehl_ps(t3, t2));
-            }
-        }
-    }
-}
-
-#[inline(always)]
-fn transpose_impl(block: &[f32], w: usize, rows: usize, sin: &mut [f32]) {
-    for (r, line) in block.chunks_exact(w).take(rows).enumerate() {
-        for (x, &v) in line.iter().enumerate() {
-            if let Some(d) = sin.get_mut(x * LANES16 + r) {
-                *d = v;
-            }
-        }
-    }
+    transpose(block, w, rows, w, sin, LANES16);
 }
 
 /// The inverse of [`transpose_into`]: `block[r * w + x] = sout[x * 16 + r]` for the rows
 /// of `block` (at most 16).
 pub(crate) fn transpose_from(sout: &[f32], w: usize, block: &mut [f32]) {
+    let rows = block.len() / w.max(1);
+    transpose(sout, LANES16, w, rows, block, w);
+}
+
+/// `dst[c * dst_stride + r] = src[r * src_stride + c]` for `r < rows`, `c < cols`, in 4x4
+/// register blocks where both are multiples of four (element by element otherwise).
+/// Elements outside either slice are skipped.
+fn transpose(
+    src: &[f32],
+    src_stride: usize,
+    rows: usize,
+    cols: usize,
+    dst: &mut [f32],
+    dst_stride: usize,
+) {
     #[cfg(target_arch = "x86_64")]
     {
-        if block.len() == LANES16 * w && w.is_multiple_of(4) && sout.len() >= LANES16 * w {
-            transpose16_back_sse(sout, w, block);
+        if rows.is_multiple_of(4) && cols.is_multiple_of(4) {
+            for r0 in (0..rows).step_by(4) {
+                for c0 in (0..cols).step_by(4) {
+                    transpose4x4_sse(
+                        src.get(r0 * src_stride + c0..).unwrap_or_default(),
+                        src_stride,
+                        dst.get_mut(c0 * dst_stride + r0..).unwrap_or_default(),
+                        dst_stride,
+                    );
+                }
+            }
             return;
         }
     }
-    for (r, line) in block.chunks_exact_mut(w).enumerate() {
-        for (x, d) in line.iter_mut().enumerate() {
-            if let Some(&v) = sout.get(x * LANES16 + r) {
+    for r in 0..rows {
+        for c in 0..cols {
+            if let (Some(&v), Some(d)) =
+                (src.get(r * src_stride + c), dst.get_mut(c * dst_stride + r))
+            {
                 *d = v;
             }
         }
     }
 }
 
-/// [`transpose_from`] for a full strip in 4x4 register blocks. The caller checked
-/// `w.is_multiple_of(4)`, `block.len() == 16 * w` and `sout.len() >= 16 * w`.
+/// Transposes the 4x4 block whose rows start at `src[k * src_stride]` into the rows starting
+/// at `dst[k * dst_stride]` (k < 4); does nothing if either block does not fit its slice.
 #[cfg(target_arch = "x86_64")]
-fn transpose16_back_sse(sout: &[f32], w: usize, block: &mut [f32]) {
+#[inline(always)]
+fn transpose4x4_sse(src: &[f32], src_stride: usize, dst: &mut [f32], dst_stride: usize) {
     use std::arch::x86_64::{
         _mm_loadu_ps, _mm_movehl_ps, _mm_movelh_ps, _mm_storeu_ps, _mm_unpackhi_ps, _mm_unpacklo_ps,
     };
-    for x0 in (0..w).step_by(4) {
-        let Some(src) = sout.get(x0 * LANES16..(x0 + 4) * LANES16) else {
-            return;
-        };
-        for r0 in (0..LANES16).step_by(4) {
-            let at = |k: usize| (r0 + k) * w + x0;
-            if block.len() < at(3) + 4 {
-                return;
-            }
-            // SAFETY: the loads read floats r0..r0 + 4 (r0 <= 12) of the four 16-float
-            // columns in `src` (length 64); the stores write four floats at `at(k)` for
-            // k < 4, and `at(3) + 4 <= block.len()` was checked, so all four rows fit;
-            // SSE is always available on x86-64.
-            unsafe {
-                let q = src.as_ptr().add(r0);
-                let a0 = _mm_loadu_ps(q);
-                let a1 = _mm_loadu_ps(q.add(LANES16));
-                let a2 = _mm_loadu_ps(q.add(2 * LANES16));
-                let a3 = _mm_loadu_ps(q.add(3 * LANES16));
-                let t0 = _mm_unpacklo_ps(a0, a1);
-                let t1 = _mm_unpacklo_ps(a2, a3);
-                let t2 = _mm_unpackhi_ps(a0, a1);
-                let t3 = _mm_unpackhi_ps(a2, a3);
-                let p = block.as_mut_ptr();
-                _mm_storeu_ps(p.add(at(0)), _mm_movelh_ps(t0, t1));
-                _mm_storeu_ps(p.add(at(1)), _mm_movehl_ps(t1, t0));
-                _mm_storeu_ps(p.add(at(2)), _mm_movelh_ps(t2, t3));
-                _mm_storeu_ps(p.add(at(3)), _mm_movehl_ps(t3, t2));
-            }
-        }
+    if src.len() < 3 * src_stride + 4 || dst.len() < 3 * dst_stride + 4 {
+        return;
+    }
+    // SAFETY: the four loads read src[k * src_stride .. k * src_stride + 4] and the four
+    // stores write dst[k * dst_stride .. k * dst_stride + 4] for k < 4, all inside the
+    // slices (lengths checked just above); SSE is always available on x86-64.
+    unsafe {
+        let (s, d) = (src.as_ptr(), dst.as_mut_ptr());
+        let a0 = _mm_loadu_ps(s);
+        let a1 = _mm_loadu_ps(s.add(src_stride));
+        let a2 = _mm_loadu_ps(s.add(2 * src_stride));
+        let a3 = _mm_loadu_ps(s.add(3 * src_stride));
+        let t0 = _mm_unpacklo_ps(a0, a1);
+        let t1 = _mm_unpacklo_ps(a2, a3);
+        let t2 = _mm_unpackhi_ps(a0, a1);
+        let t3 = _mm_unpackhi_ps(a2, a3);
+        _mm_storeu_ps(d, _mm_movelh_ps(t0, t1));
+        _mm_storeu_ps(d.add(dst_stride), _mm_movehl_ps(t1, t0));
+        _mm_storeu_ps(d.add(2 * dst_stride), _mm_movelh_ps(t2, t3));
+        _mm_storeu_ps(d.add(3 * dst_stride), _mm_movehl_ps(t3, t2));
     }
 }
 
