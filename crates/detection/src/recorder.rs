@@ -24,7 +24,7 @@ use bulwark_store::{Actor, Store, StoreError};
 
 use crate::basis::{Basis, BasisCache, BasisId, check_in_force};
 use crate::error::{DetectionError, Result, corrupt};
-use crate::scan::{Evaluated, ScanResult, audit_entry, insert};
+use crate::scan::{Evaluated, JobRows, ScanResult, audit_entry, insert};
 use crate::vocab::BasisStatus;
 use std::sync::Arc;
 
@@ -80,16 +80,34 @@ pub async fn record_batch(
             c.set_status(j.basis.id, s);
         }
     }
+    // Each job's refusal, or `None` if its basis is still in force.
+    let refusals: Vec<Option<DetectionError>> = jobs
+        .iter()
+        .map(|j| {
+            let mut current = j.basis.clone();
+            current.status = status[&j.basis.id];
+            check_in_force(&current, None, j.now).err()
+        })
+        .collect();
+    let accepted: Vec<JobRows<'_>> = jobs
+        .iter()
+        .zip(&refusals)
+        .filter(|(_, refusal)| refusal.is_none())
+        .map(|(j, _)| JobRows {
+            basis: &j.basis,
+            scans: &j.scans,
+            now: j.now,
+        })
+        .collect();
+    let mut inserted = insert(tx.conn(), &accepted).await?.into_iter();
     let mut outcomes: Vec<Result<Vec<ScanResult>>> = Vec::with_capacity(jobs.len());
     let mut groups: Vec<Group> = Vec::new();
-    for (i, j) in jobs.iter().enumerate() {
-        let mut current = j.basis.clone();
-        current.status = status[&j.basis.id];
-        if let Err(e) = check_in_force(&current, None, j.now) {
+    for ((i, j), refusal) in jobs.iter().enumerate().zip(refusals) {
+        if let Some(e) = refusal {
             outcomes.push(Err(e));
             continue;
         }
-        let (results, match_ids) = insert(tx.conn(), &j.basis, &j.scans, j.now).await?;
+        let (results, match_ids) = inserted.next().unwrap_or_default();
         outcomes.push(Ok(results));
         let same = |g: &&mut Group| {
             let f = &jobs[g.jobs[0]];

@@ -276,7 +276,11 @@ pub async fn record(
     purpose: &str,
 ) -> Result<Vec<ScanResult>> {
     let mut tx = store.write().await?;
-    let (results, match_ids) = insert(tx.conn(), basis, scans, now).await?;
+    let job = JobRows { basis, scans, now };
+    let (results, match_ids) = insert(tx.conn(), std::slice::from_ref(&job))
+        .await?
+        .pop()
+        .unwrap_or_default();
     tx.commit(actor, audit_entry(basis, scans, match_ids, purpose))
         .await?;
     Ok(results)
@@ -300,96 +304,121 @@ pub(crate) fn audit_entry(
     )
 }
 
-/// Inserts evaluated scans and their matches on an open write transaction
-/// (multi-row statements of up to [`crate::sql::ROWS_PER_INSERT`] rows, so a batch
-/// costs few round trips to the database); returns the results and the
-/// new match ids.
+/// The evaluated scans of one request, to be inserted: evaluated under `basis`
+/// at `now`.
+pub(crate) struct JobRows<'a> {
+    pub(crate) basis: &'a Basis,
+    pub(crate) scans: &'a [Evaluated],
+    pub(crate) now: Timestamp,
+}
+
+/// What one request's insertion produced: its results and its new match ids.
+pub(crate) type Inserted = (Vec<ScanResult>, Vec<String>);
+
+/// Inserts the evaluated scans of several requests and their matches on an
+/// open write transaction, as multi-row statements over all of them (chunks
+/// of [`crate::sql::cached_chunks`], so a group commit of many small requests
+/// costs a few cached statements, not one or two per request); returns each
+/// request's results and new match ids, in order.
 pub(crate) async fn insert(
     conn: &mut AnyConnection,
-    basis: &Basis,
-    scans: &[Evaluated],
-    now: Timestamp,
-) -> Result<(Vec<ScanResult>, Vec<String>)> {
-    let basis_id = basis.id.to_string();
-    let provider = &basis.facts.provider;
-    let at = now.unix_micros();
-    for chunk in scans.chunks(crate::sql::ROWS_PER_INSERT) {
+    jobs: &[JobRows<'_>],
+) -> Result<Vec<Inserted>> {
+    let basis_ids: Vec<String> = jobs.iter().map(|j| j.basis.id.to_string()).collect();
+    // Every scan of every job: (job index, scan index in the job, scan).
+    let rows: Vec<(usize, usize, &Evaluated)> = jobs
+        .iter()
+        .enumerate()
+        .flat_map(|(k, j)| j.scans.iter().enumerate().map(move |(i, ev)| (k, i, ev)))
+        .collect();
+    for chunk in crate::sql::cached_chunks(&rows) {
         let sql = format!(
             "INSERT INTO det_scans (id, basis_id, provider, content_ref, input_kind, pdq, quality, outcome, scanned_at) VALUES {}",
             crate::sql::placeholders(chunk.len(), 9, "")
         );
         let mut q = sqlx::query(&sql);
-        for ev in chunk {
+        for &(k, _, ev) in chunk {
+            let j = &jobs[k];
             q = q
                 .bind(ev.scan_id.to_string())
-                .bind(&basis_id)
-                .bind(provider)
+                .bind(&basis_ids[k])
+                .bind(&j.basis.facts.provider)
                 .bind(&ev.content_ref)
                 .bind(ev.input_kind)
                 .bind(&ev.pdq)
                 .bind(i64::from(ev.quality))
                 .bind(ev.outcome.as_str())
-                .bind(at);
+                .bind(j.now.unix_micros());
         }
         q.execute(&mut *conn).await?;
     }
-    // Every match of the batch: (scan index, candidate, list version, id).
-    let mut all: Vec<(usize, &Candidate, u64, MatchId)> = Vec::new();
-    for (i, ev) in scans.iter().enumerate() {
+    // Every match: (job index, scan index in the job, scan, candidate, list version, id).
+    let mut all: Vec<(usize, usize, &Evaluated, &Candidate, u64, MatchId)> = Vec::new();
+    for &(k, i, ev) in &rows {
         for (c, version) in &ev.candidates {
-            all.push((i, c, *version, MatchId::new()));
+            all.push((k, i, ev, c, *version, MatchId::new()));
         }
     }
-    for chunk in all.chunks(crate::sql::ROWS_PER_INSERT) {
+    for chunk in crate::sql::cached_chunks(&all) {
         let sql = format!(
             "INSERT INTO det_matches (id, scan_id, basis_id, provider, seq, list_id, list_version, distance, variant, quality, created_at, state) VALUES {}",
             crate::sql::placeholders(chunk.len(), 11, ", 'pending_review'")
         );
         let mut q = sqlx::query(&sql);
-        for (i, c, version, id) in chunk {
-            let ev = &scans[*i];
+        for &(k, _, ev, c, version, id) in chunk {
+            let j = &jobs[k];
             q = q
                 .bind(id.to_string())
                 .bind(ev.scan_id.to_string())
-                .bind(&basis_id)
-                .bind(provider)
+                .bind(&basis_ids[k])
+                .bind(&j.basis.facts.provider)
                 .bind(c.seq)
                 .bind(&c.meta.list_id)
-                .bind(*version as i64)
+                .bind(version as i64)
                 .bind(i64::from(c.distance))
                 .bind(c.variant)
                 .bind(i64::from(ev.quality))
-                .bind(at);
+                .bind(j.now.unix_micros());
         }
         q.execute(&mut *conn).await?;
     }
-    let match_ids: Vec<String> = all.iter().map(|m| m.3.to_string()).collect();
-    let mut results: Vec<ScanResult> = scans
+    let mut out: Vec<Inserted> = jobs
         .iter()
-        .map(|ev| ScanResult {
-            scan_id: ev.scan_id,
-            content_ref: ev.content_ref.clone(),
-            hash: ev.pdq.clone(),
-            quality: ev.quality,
-            outcome: ev.outcome,
-            matched: false,
-            matches: Vec::new(),
+        .map(|j| {
+            let results = j
+                .scans
+                .iter()
+                .map(|ev| ScanResult {
+                    scan_id: ev.scan_id,
+                    content_ref: ev.content_ref.clone(),
+                    hash: ev.pdq.clone(),
+                    quality: ev.quality,
+                    outcome: ev.outcome,
+                    matched: false,
+                    matches: Vec::new(),
+                })
+                .collect();
+            (results, Vec::new())
         })
         .collect();
-    for (i, c, version, id) in &all {
-        let r = &mut results[*i];
+    for &(k, i, _, c, version, id) in &all {
+        let (results, match_ids) = &mut out[k];
+        match_ids.push(id.to_string());
+        let Some(r) = results.get_mut(i) else {
+            continue;
+        };
         r.matched = true;
         r.matches.push(MatchSummary {
-            match_id: *id,
+            match_id: id,
             list_id: c.meta.list_id.clone(),
-            list_version: *version,
+            list_version: version,
             indicator_id: c.meta.indicator_id.clone(),
             category: c.meta.category,
             distance: c.distance,
             variant: c.variant.to_string(),
         });
     }
-    Ok((results, match_ids))
+    Ok(out)
 }
 
 /// Checks the basis, evaluates every item and records them: the whole

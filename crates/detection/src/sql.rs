@@ -21,6 +21,27 @@ pub(crate) fn placeholders(rows: usize, cols: usize, literal_tail: &str) -> Stri
     out
 }
 
+/// Statement sizes (rows) used by [`cached_chunks`], largest first.
+const CACHED_SIZES: [usize; 4] = [64, 16, 4, 1];
+
+/// Splits `rows` into chunks whose sizes come from a fixed small set (64, 16, 4
+/// and 1 rows; greedily, largest first), so that statements built per chunk
+/// have few distinct texts and stay in the connection's prepared-statement
+/// cache however the row counts vary (a group commit's rows vary with the
+/// load). At most 3 chunks of each smaller size follow the 64-row ones.
+pub(crate) fn cached_chunks<T>(rows: &[T]) -> Vec<&[T]> {
+    let mut out = Vec::new();
+    let mut rest = rows;
+    for size in CACHED_SIZES {
+        while rest.len() >= size {
+            let (head, tail) = rest.split_at(size);
+            out.push(head);
+            rest = tail;
+        }
+    }
+    out
+}
+
 /// `$first, $first+1, ...`: `n` placeholders for an `IN (...)` list.
 pub(crate) fn list(first: usize, n: usize) -> String {
     (first..first + n)
@@ -38,5 +59,22 @@ mod tests {
         assert_eq!(placeholders(2, 2, ""), "($1, $2), ($3, $4)");
         assert_eq!(placeholders(1, 2, ", 'x'"), "($1, $2, 'x')");
         assert_eq!(list(3, 3), "$3, $4, $5");
+    }
+
+    #[test]
+    fn cached_chunks_cover_every_row_once_in_order_with_few_sizes() {
+        for n in 0..300usize {
+            let rows: Vec<usize> = (0..n).collect();
+            let chunks = cached_chunks(&rows);
+            let flat: Vec<usize> = chunks.iter().flat_map(|c| c.iter().copied()).collect();
+            assert_eq!(flat, rows, "n {n}");
+            assert!(chunks.iter().all(|c| CACHED_SIZES.contains(&c.len())));
+            for size in [16, 4, 1] {
+                assert!(
+                    chunks.iter().filter(|c| c.len() == size).count() <= 3,
+                    "n {n}"
+                );
+            }
+        }
     }
 }

@@ -97,13 +97,20 @@ async fn second_basis(store: &Store) -> Basis {
     .unwrap()
 }
 
+/// A migrated store with the demo dataset (its basis for `first`) and a second
+/// provider's basis.
+async fn two_bases(store: &Store) -> (Actor, demo::DemoDetection, Basis) {
+    bulwark_detection::migrate(store).await.unwrap();
+    let first = actor("token:first", demo::DEMO_PROVIDER);
+    let d = demo::seed(store, &first, now()).await.unwrap();
+    let b2 = second_basis(store).await;
+    (first, d, b2)
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn concurrent_scans_are_all_recorded_and_audited() {
     for db in all().await {
-        bulwark_detection::migrate(&db.store).await.unwrap();
-        let first = actor("token:first", demo::DEMO_PROVIDER);
-        let d = demo::seed(&db.store, &first, now()).await.unwrap();
-        let b2 = second_basis(&db.store).await;
+        let (first, d, b2) = two_bases(&db.store).await;
         let m = Arc::new(Matcher::load(&db.store).await.unwrap());
         let cache = Arc::new(BasisCache::new());
         // A small batch limit, so that the 96 requests need several transactions.
@@ -182,10 +189,7 @@ async fn concurrent_scans_are_all_recorded_and_audited() {
 #[tokio::test]
 async fn a_basis_suspended_after_the_check_refuses_the_waiting_scans() {
     for db in all().await {
-        bulwark_detection::migrate(&db.store).await.unwrap();
-        let first = actor("token:first", demo::DEMO_PROVIDER);
-        let d = demo::seed(&db.store, &first, now()).await.unwrap();
-        let b2 = second_basis(&db.store).await;
+        let (first, d, b2) = two_bases(&db.store).await;
         let m = Matcher::load(&db.store).await.unwrap();
         let cache = BasisCache::new();
         // Both bases pass the request-time check (and are cached)...
@@ -374,6 +378,83 @@ async fn a_full_queue_refuses_with_busy_and_records_only_what_waited() {
             recorded,
             "{}: only the scans that waited are recorded",
             db.label
+        );
+    }
+}
+
+/// The jobs of one transaction share their INSERT statements (scans and
+/// matches of all jobs in the same multi-row statements), yet each job gets
+/// back exactly its own results, in its own order, and each stored row
+/// carries its own job's basis and provider.
+#[tokio::test]
+async fn jobs_of_different_bases_share_statements_and_keep_their_own_rows() {
+    for db in all().await {
+        let (first, d, b2) = two_bases(&db.store).await;
+        let m = Matcher::load(&db.store).await.unwrap();
+        let second = actor("token:second", "Second provider");
+        // Items 0 and 4 match a demo indicator; 1, 2 and 5 do not.
+        let job = |who: &Actor, b: &Basis, items: &[usize]| ScanJob {
+            actor: who.clone(),
+            basis: b.clone(),
+            purpose: "t".into(),
+            scans: items.iter().flat_map(|&i| evaluate(&m, b, i)).collect(),
+            now: now(),
+        };
+        let jobs = vec![
+            job(&first, &d.basis, &[1, 0]),
+            job(&second, &b2, &[4]),
+            job(&first, &d.basis, &[2]),
+            job(&second, &b2, &[5, 0, 1]),
+        ];
+        let out = record_batch(&db.store, &jobs, None).await.unwrap();
+        assert_eq!(out.len(), jobs.len());
+        for (j, o) in jobs.iter().zip(&out) {
+            let results = o.as_ref().unwrap();
+            let want: Vec<_> = j.scans.iter().map(|s| s.scan_id).collect();
+            let got: Vec<_> = results.iter().map(|r| r.scan_id).collect();
+            assert_eq!(got, want, "{}", db.label);
+            for (r, s) in results.iter().zip(&j.scans) {
+                assert_eq!(r.matched, !s.candidates.is_empty(), "{}", db.label);
+                assert_eq!(r.matches.len(), s.candidates.len());
+                for mt in &r.matches {
+                    let row = sqlx::query(
+                        "SELECT m.basis_id AS mb, m.provider AS mp, m.scan_id AS ms, s.basis_id AS sb, s.provider AS sp FROM det_matches m JOIN det_scans s ON s.id = m.scan_id WHERE m.id = $1",
+                    )
+                    .bind(mt.match_id.to_string())
+                    .fetch_one(db.store.pool())
+                    .await
+                    .unwrap();
+                    let get = |c: &str| row.try_get::<String, _>(c).unwrap();
+                    assert_eq!(get("ms"), r.scan_id.to_string());
+                    assert_eq!(get("mb"), j.basis.id.to_string());
+                    assert_eq!(get("sb"), j.basis.id.to_string());
+                    assert_eq!(get("mp"), j.basis.facts.provider);
+                    assert_eq!(get("sp"), j.basis.facts.provider);
+                }
+            }
+        }
+        // Items 0 (twice) and 4 matched; every scan has its row.
+        assert!(out[0].as_ref().unwrap()[1].matched && out[1].as_ref().unwrap()[0].matched);
+        assert!(!out[0].as_ref().unwrap()[0].matched && !out[2].as_ref().unwrap()[0].matched);
+        assert_eq!(
+            count(&db.store, "SELECT COUNT(*) AS n FROM det_scans").await,
+            7,
+            "{}",
+            db.label
+        );
+        // One audit record per (actor, basis, purpose), naming its jobs' scans.
+        let audited = audited_scans(&db.store).await;
+        assert_eq!(audited.len(), 7);
+        for (j, o) in jobs.iter().zip(&out) {
+            for r in o.as_ref().unwrap() {
+                assert!(audited.contains(&(r.scan_id.to_string(), j.actor.id.clone())));
+            }
+        }
+        assert!(
+            audit::verify(&db.store, &VerifyOptions::default())
+                .await
+                .unwrap()
+                .ok
         );
     }
 }
