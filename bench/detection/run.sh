@@ -6,7 +6,8 @@
 #
 # Env: DURATION (wrk seconds per point, default 20), HASH_CONNS (default "8 32 128"),
 #      IMAGE_CONNS (default "4 16 64"), BATCHES (items per hash request for the extra
-#      batched points, default "100"), CHUNK (indicators per list version, default
+#      batched points, default "100"), BATCH_CONNS (connections for the batched points,
+#      default "32"), CHUNK (indicators per list version, default
 #      1000000), IMAGES (distinct JPEGs, default 300), MATCHING (of them on the list,
 #      default 30), WRK_THREADS (default 1), PORT (default 18080),
 #      OUT (default bench/detection/out), KEEP_DB=1 to reuse $OUT/bench-N.db,
@@ -90,7 +91,9 @@ LABEL=warmup CONNS=8 BATCH=1 wrk -t1 -c8 -d3s -s "$here/scan.lua" "http://127.0.
 duration=$DURATION_SAVE
 
 for c in ${HASH_CONNS:-8 32 128}; do point hash scan.lua "$c"; done
-for b in ${BATCHES:-100}; do point hash-batch scan.lua 32 "$b"; done
+for c in ${BATCH_CONNS:-32}; do
+  for b in ${BATCHES:-100}; do point hash-batch scan.lua "$c" "$b"; done
+done
 for form in ${JPEG_FORMS:-progressive baseline}; do
   if [ "$form" = baseline ]; then
     if [ ! -d "$data/images-baseline" ]; then
