@@ -23,6 +23,7 @@ use bulwark_store::{Actor, AuditEntry, Store};
 use crate::basis::{Basis, BasisId};
 use crate::error::{DetectionError, Result};
 use crate::matcher::{Candidate, Matcher, to_index_hash};
+use crate::sql::CachedInsert;
 use crate::vocab::Category;
 
 /// Images up to this many pixels are hashed with the thread's reused [`Hasher`]; larger
@@ -304,6 +305,20 @@ pub(crate) fn audit_entry(
     )
 }
 
+/// Scan rows (9 values each).
+static INSERT_SCANS: CachedInsert = CachedInsert::new(
+    "INSERT INTO det_scans (id, basis_id, provider, content_ref, input_kind, pdq, quality, outcome, scanned_at) VALUES ",
+    9,
+    "",
+);
+
+/// Match rows (11 values each), every one entering the review queue.
+static INSERT_MATCHES: CachedInsert = CachedInsert::new(
+    "INSERT INTO det_matches (id, scan_id, basis_id, provider, seq, list_id, list_version, distance, variant, quality, created_at, state) VALUES ",
+    11,
+    ", 'pending_review'",
+);
+
 /// The evaluated scans of one request, to be inserted: evaluated under `basis`
 /// at `now`.
 pub(crate) struct JobRows<'a> {
@@ -332,10 +347,7 @@ pub(crate) async fn insert(
         .flat_map(|(k, j)| j.scans.iter().enumerate().map(move |(i, ev)| (k, i, ev)))
         .collect();
     for chunk in crate::sql::cached_chunks(&rows) {
-        let sql = format!(
-            "INSERT INTO det_scans (id, basis_id, provider, content_ref, input_kind, pdq, quality, outcome, scanned_at) VALUES {}",
-            crate::sql::placeholders(chunk.len(), 9, "")
-        );
+        let sql = INSERT_SCANS.sql(chunk.len());
         let mut q = sqlx::query(&sql);
         for &(k, _, ev) in chunk {
             let j = &jobs[k];
@@ -360,10 +372,7 @@ pub(crate) async fn insert(
         }
     }
     for chunk in crate::sql::cached_chunks(&all) {
-        let sql = format!(
-            "INSERT INTO det_matches (id, scan_id, basis_id, provider, seq, list_id, list_version, distance, variant, quality, created_at, state) VALUES {}",
-            crate::sql::placeholders(chunk.len(), 11, ", 'pending_review'")
-        );
+        let sql = INSERT_MATCHES.sql(chunk.len());
         let mut q = sqlx::query(&sql);
         for &(k, _, ev, c, version, id) in chunk {
             let j = &jobs[k];

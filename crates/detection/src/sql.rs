@@ -46,6 +46,42 @@ pub(crate) fn cached_chunks<T>(rows: &[T]) -> Vec<&[T]> {
     out
 }
 
+/// A multi-row `INSERT` whose texts for the [`cached_chunks`] sizes are built once
+/// (a group commit runs them many times a second) and any other size on demand.
+pub(crate) struct CachedInsert {
+    /// The statement up to `VALUES `.
+    head: &'static str,
+    /// Placeholders per row.
+    cols: usize,
+    /// Literal appended to each row's placeholders (see [`placeholders`]).
+    tail: &'static str,
+    texts: std::sync::OnceLock<Vec<String>>,
+}
+
+impl CachedInsert {
+    /// An insert of rows of `cols` placeholders (each followed by `tail`) after `head`.
+    pub(crate) const fn new(head: &'static str, cols: usize, tail: &'static str) -> Self {
+        CachedInsert {
+            head,
+            cols,
+            tail,
+            texts: std::sync::OnceLock::new(),
+        }
+    }
+
+    /// The statement for `rows` rows.
+    pub(crate) fn sql(&self, rows: usize) -> std::borrow::Cow<'_, str> {
+        let build = |n: usize| format!("{}{}", self.head, placeholders(n, self.cols, self.tail));
+        let texts = self
+            .texts
+            .get_or_init(|| CACHED_SIZES.iter().map(|&n| build(n)).collect());
+        match CACHED_SIZES.iter().position(|&n| n == rows) {
+            Some(i) => std::borrow::Cow::Borrowed(&texts[i]),
+            None => std::borrow::Cow::Owned(build(rows)),
+        }
+    }
+}
+
 /// `$first, $first+1, ...`: `n` placeholders for an `IN (...)` list.
 pub(crate) fn list(first: usize, n: usize) -> String {
     (first..first + n)
@@ -63,6 +99,17 @@ mod tests {
         assert_eq!(placeholders(2, 2, ""), "($1, $2), ($3, $4)");
         assert_eq!(placeholders(1, 2, ", 'x'"), "($1, $2, 'x')");
         assert_eq!(list(3, 3), "$3, $4, $5");
+    }
+
+    #[test]
+    fn cached_inserts_equal_the_built_statements() {
+        static INSERT: CachedInsert = CachedInsert::new("INSERT INTO t (a, b) VALUES ", 2, "");
+        for rows in [1, 3, 4, 16, 17] {
+            assert_eq!(
+                INSERT.sql(rows),
+                format!("INSERT INTO t (a, b) VALUES {}", placeholders(rows, 2, ""))
+            );
+        }
     }
 
     #[test]
