@@ -339,6 +339,7 @@ pub(crate) async fn insert(
     conn: &mut AnyConnection,
     jobs: &[JobRows<'_>],
 ) -> Result<Vec<Inserted>> {
+    let dialect = crate::sql::Dialect::of(conn);
     let basis_ids: Vec<String> = jobs.iter().map(|j| j.basis.id.to_string()).collect();
     // Every scan of every job: (job index, scan index in the job, scan).
     let rows: Vec<(usize, usize, &Evaluated)> = jobs
@@ -347,7 +348,7 @@ pub(crate) async fn insert(
         .flat_map(|(k, j)| j.scans.iter().enumerate().map(move |(i, ev)| (k, i, ev)))
         .collect();
     for chunk in crate::sql::cached_chunks(&rows) {
-        let sql = INSERT_SCANS.sql(chunk.len());
+        let sql = INSERT_SCANS.sql(dialect, chunk.len());
         let mut q = sqlx::query(&sql);
         for &(k, _, ev) in chunk {
             let j = &jobs[k];
@@ -372,7 +373,7 @@ pub(crate) async fn insert(
         }
     }
     for chunk in crate::sql::cached_chunks(&all) {
-        let sql = INSERT_MATCHES.sql(chunk.len());
+        let sql = INSERT_MATCHES.sql(dialect, chunk.len());
         let mut q = sqlx::query(&sql);
         for &(k, _, ev, c, version, id) in chunk {
             let j = &jobs[k];

@@ -5,34 +5,66 @@
 /// SQLite's and PostgreSQL's parameter limits).
 pub(crate) const ROWS_PER_INSERT: usize = 100;
 
+/// How a connection's SQL numbers its parameters.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Dialect {
+    /// `$1, $2, ...` (PostgreSQL; SQLite accepts it too).
+    Numbered,
+    /// `?, ?, ...` bound in order (SQLite). Binding numbered parameters costs
+    /// time quadratic in their number with SQLite (sqlx looks each one's name
+    /// up and SQLite finds a name by a linear search); anonymous ones have no
+    /// name to look up.
+    Anonymous,
+}
+
+impl Dialect {
+    /// The dialect for `conn`'s database: anonymous for SQLite, numbered otherwise.
+    pub(crate) fn of(conn: &sqlx::AnyConnection) -> Dialect {
+        if conn.backend_name().eq_ignore_ascii_case("sqlite") {
+            Dialect::Anonymous
+        } else {
+            Dialect::Numbered
+        }
+    }
+}
+
 /// `($1, ..., $k), ($k+1, ...), ...`: `rows` groups of `cols` placeholders,
 /// each group ending with `literal_tail` (e.g. `, 'active'`).
 pub(crate) fn placeholders(rows: usize, cols: usize, literal_tail: &str) -> String {
+    placeholders_in(Dialect::Numbered, rows, cols, literal_tail)
+}
+
+/// [`placeholders`] in `dialect` (`(?, ?), (?, ?)` when anonymous).
+pub(crate) fn placeholders_in(
+    dialect: Dialect,
+    rows: usize,
+    cols: usize,
+    literal_tail: &str,
+) -> String {
     let mut out = String::new();
     for r in 0..rows {
         if r > 0 {
             out.push_str(", ");
         }
         out.push('(');
-        out.push_str(&list(1 + r * cols, cols));
+        match dialect {
+            Dialect::Numbered => out.push_str(&list(1 + r * cols, cols)),
+            Dialect::Anonymous => out.push_str(&vec!["?"; cols].join(", ")),
+        }
         out.push_str(literal_tail);
         out.push(')');
     }
     out
 }
 
-/// Statement sizes (rows) used by [`cached_chunks`], largest first. Kept small:
-/// binding a statement's parameters costs time quadratic in their number with
-/// SQLite (sqlx looks each parameter's name up, and SQLite finds a name by a
-/// linear search): at 64 rows of 9 columns, binding was 4% of the scanning
-/// server's CPU under load; at 16 rows it costs a quarter of that per row.
-const CACHED_SIZES: [usize; 3] = [16, 4, 1];
+/// Statement sizes (rows) used by [`cached_chunks`], largest first.
+const CACHED_SIZES: [usize; 4] = [64, 16, 4, 1];
 
-/// Splits `rows` into chunks whose sizes come from a fixed small set (16, 4
-/// and 1 rows; greedily, largest first), so that statements built per chunk
+/// Splits `rows` into chunks whose sizes come from a fixed small set (64, 16,
+/// 4 and 1 rows; greedily, largest first), so that statements built per chunk
 /// have few distinct texts and stay in the connection's prepared-statement
 /// cache however the row counts vary (a group commit's rows vary with the
-/// load). At most 3 chunks of each smaller size follow the 16-row ones.
+/// load). At most 3 chunks of each smaller size follow the 64-row ones.
 pub(crate) fn cached_chunks<T>(rows: &[T]) -> Vec<&[T]> {
     let mut out = Vec::new();
     let mut rest = rows;
@@ -47,7 +79,8 @@ pub(crate) fn cached_chunks<T>(rows: &[T]) -> Vec<&[T]> {
 }
 
 /// A multi-row `INSERT` whose texts for the [`cached_chunks`] sizes are built once
-/// (a group commit runs them many times a second) and any other size on demand.
+/// per dialect (a group commit runs them many times a second) and any other size
+/// on demand.
 pub(crate) struct CachedInsert {
     /// The statement up to `VALUES `.
     head: &'static str,
@@ -55,7 +88,8 @@ pub(crate) struct CachedInsert {
     cols: usize,
     /// Literal appended to each row's placeholders (see [`placeholders`]).
     tail: &'static str,
-    texts: std::sync::OnceLock<Vec<String>>,
+    /// Texts of the cached sizes: numbered, anonymous.
+    texts: [std::sync::OnceLock<Vec<String>>; 2],
 }
 
 impl CachedInsert {
@@ -65,15 +99,17 @@ impl CachedInsert {
             head,
             cols,
             tail,
-            texts: std::sync::OnceLock::new(),
+            texts: [std::sync::OnceLock::new(), std::sync::OnceLock::new()],
         }
     }
 
-    /// The statement for `rows` rows.
-    pub(crate) fn sql(&self, rows: usize) -> std::borrow::Cow<'_, str> {
-        let build = |n: usize| format!("{}{}", self.head, placeholders(n, self.cols, self.tail));
-        let texts = self
-            .texts
+    /// The statement for `rows` rows in `dialect`.
+    pub(crate) fn sql(&self, dialect: Dialect, rows: usize) -> std::borrow::Cow<'_, str> {
+        let build = |n: usize| {
+            let values = placeholders_in(dialect, n, self.cols, self.tail);
+            format!("{}{values}", self.head)
+        };
+        let texts = self.texts[dialect as usize]
             .get_or_init(|| CACHED_SIZES.iter().map(|&n| build(n)).collect());
         match CACHED_SIZES.iter().position(|&n| n == rows) {
             Some(i) => std::borrow::Cow::Borrowed(&texts[i]),
@@ -99,16 +135,25 @@ mod tests {
         assert_eq!(placeholders(2, 2, ""), "($1, $2), ($3, $4)");
         assert_eq!(placeholders(1, 2, ", 'x'"), "($1, $2, 'x')");
         assert_eq!(list(3, 3), "$3, $4, $5");
+        assert_eq!(
+            placeholders_in(Dialect::Anonymous, 2, 2, ", 'x'"),
+            "(?, ?, 'x'), (?, ?, 'x')"
+        );
     }
 
     #[test]
     fn cached_inserts_equal_the_built_statements() {
         static INSERT: CachedInsert = CachedInsert::new("INSERT INTO t (a, b) VALUES ", 2, "");
-        for rows in [1, 3, 4, 16, 17] {
-            assert_eq!(
-                INSERT.sql(rows),
-                format!("INSERT INTO t (a, b) VALUES {}", placeholders(rows, 2, ""))
-            );
+        for dialect in [Dialect::Numbered, Dialect::Anonymous] {
+            for rows in [1, 3, 4, 16, 17, 64] {
+                assert_eq!(
+                    INSERT.sql(dialect, rows),
+                    format!(
+                        "INSERT INTO t (a, b) VALUES {}",
+                        placeholders_in(dialect, rows, 2, "")
+                    )
+                );
+            }
         }
     }
 
@@ -120,7 +165,7 @@ mod tests {
             let flat: Vec<usize> = chunks.iter().flat_map(|c| c.iter().copied()).collect();
             assert_eq!(flat, rows, "n {n}");
             assert!(chunks.iter().all(|c| CACHED_SIZES.contains(&c.len())));
-            for size in [4, 1] {
+            for size in [16, 4, 1] {
                 assert!(
                     chunks.iter().filter(|c| c.len() == size).count() <= 3,
                     "n {n}"

@@ -383,9 +383,10 @@ async fn a_full_queue_refuses_with_busy_and_records_only_what_waited() {
 }
 
 /// The jobs of one transaction share their INSERT statements (scans and
-/// matches of all jobs in the same multi-row statements), yet each job gets
-/// back exactly its own results, in its own order, and each stored row
-/// carries its own job's basis and provider.
+/// matches of all jobs in the same multi-row statements, of every cached
+/// size: 92 scans and 37 matches), yet each job gets back exactly its own
+/// results, in its own order, and each stored row carries its own job's
+/// basis and provider and its own scan's values.
 #[tokio::test]
 async fn jobs_of_different_bases_share_statements_and_keep_their_own_rows() {
     for db in all().await {
@@ -405,6 +406,8 @@ async fn jobs_of_different_bases_share_statements_and_keep_their_own_rows() {
             job(&second, &b2, &[4]),
             job(&first, &d.basis, &[2]),
             job(&second, &b2, &[5, 0, 1]),
+            // 85 more: the statements of 64 rows and the smaller ones follow.
+            job(&first, &d.basis, &[0, 1, 2, 4, 5].repeat(17)),
         ];
         let out = record_batch(&db.store, &jobs, None).await.unwrap();
         assert_eq!(out.len(), jobs.len());
@@ -415,10 +418,26 @@ async fn jobs_of_different_bases_share_statements_and_keep_their_own_rows() {
             assert_eq!(got, want, "{}", db.label);
             for (r, s) in results.iter().zip(&j.scans) {
                 assert_eq!(r.matched, !s.candidates.is_empty(), "{}", db.label);
+                let row = sqlx::query(
+                    "SELECT basis_id, provider, content_ref, pdq, outcome FROM det_scans WHERE id = $1",
+                )
+                .bind(r.scan_id.to_string())
+                .fetch_one(db.store.pool())
+                .await
+                .unwrap();
+                let get = |c: &str| row.try_get::<String, _>(c).unwrap();
+                assert_eq!(get("basis_id"), j.basis.id.to_string(), "{}", db.label);
+                assert_eq!(get("provider"), j.basis.facts.provider);
+                assert_eq!(Some(get("content_ref")), r.content_ref);
+                assert_eq!(get("pdq"), r.hash);
+                assert_eq!(
+                    serde_json::Value::String(get("outcome")),
+                    serde_json::to_value(r.outcome).unwrap()
+                );
                 assert_eq!(r.matches.len(), s.candidates.len());
                 for mt in &r.matches {
                     let row = sqlx::query(
-                        "SELECT m.basis_id AS mb, m.provider AS mp, m.scan_id AS ms, s.basis_id AS sb, s.provider AS sp FROM det_matches m JOIN det_scans s ON s.id = m.scan_id WHERE m.id = $1",
+                        "SELECT m.basis_id AS mb, m.provider AS mp, m.scan_id AS ms, s.basis_id AS sb, s.provider AS sp, m.list_id AS ml, m.variant AS mv, m.state AS mst, m.distance AS md FROM det_matches m JOIN det_scans s ON s.id = m.scan_id WHERE m.id = $1",
                     )
                     .bind(mt.match_id.to_string())
                     .fetch_one(db.store.pool())
@@ -430,6 +449,11 @@ async fn jobs_of_different_bases_share_statements_and_keep_their_own_rows() {
                     assert_eq!(get("sb"), j.basis.id.to_string());
                     assert_eq!(get("mp"), j.basis.facts.provider);
                     assert_eq!(get("sp"), j.basis.facts.provider);
+                    assert_eq!(get("ml"), mt.list_id);
+                    assert_eq!(get("mv"), mt.variant);
+                    assert_eq!(get("mst"), "pending_review");
+                    let distance: i64 = row.try_get("md").unwrap();
+                    assert_eq!(distance, i64::from(mt.distance));
                 }
             }
         }
@@ -438,13 +462,13 @@ async fn jobs_of_different_bases_share_statements_and_keep_their_own_rows() {
         assert!(!out[0].as_ref().unwrap()[0].matched && !out[2].as_ref().unwrap()[0].matched);
         assert_eq!(
             count(&db.store, "SELECT COUNT(*) AS n FROM det_scans").await,
-            7,
+            92,
             "{}",
             db.label
         );
         // One audit record per (actor, basis, purpose), naming its jobs' scans.
         let audited = audited_scans(&db.store).await;
-        assert_eq!(audited.len(), 7);
+        assert_eq!(audited.len(), 92);
         for (j, o) in jobs.iter().zip(&out) {
             for r in o.as_ref().unwrap() {
                 assert!(audited.contains(&(r.scan_id.to_string(), j.actor.id.clone())));
