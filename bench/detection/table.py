@@ -23,7 +23,7 @@ def main(path):
     print("| build | load | connections | items/request | requests/s | scans/s | p50 ms | p90 ms | p99 ms | max ms | non-2xx | goal |")
     print("|---|---|---|---|---|---|---|---|---|---|---|---|")
     for r in rows:
-        if "label" not in r:
+        if "label" not in r or r.get("kind"):
             continue
         scans = r.get("scans_per_s", r["rps"] * r["batch"])
         if r["label"].startswith("image"):
@@ -33,6 +33,15 @@ def main(path):
         print(f"| {r.get('tag', 'default')} | {r['label']} | {r['connections']} | {r['batch']} | {r['rps']:,.0f} | "
               f"{scans:,.0f} | {r['p50_ms']:.1f} | {r['p90_ms']:.1f} | {r['p99_ms']:.1f} | {r['max_ms']:.1f} | "
               f"{r['non_2xx']} | {goal} |")
+    summaries = [r for r in rows if r.get("kind") == "summary"]
+    if summaries:
+        print()
+        print("| run | load | connections | items/request | runs | scans/s median (min-max) | p99 ms median | runs meeting the goal |")
+        print("|---|---|---|---|---|---|---|---|")
+        for r in summaries:
+            print(f"| {r['run']} | {r['label']} | {r['connections']} | {r['batch']} | {r['runs']} | "
+                  f"{r['scans_per_s_median']:,.0f} ({r['scans_per_s_min']:,.0f}-{r['scans_per_s_max']:,.0f}) | "
+                  f"{r['p99_ms_median']:.1f} | {r['runs_meeting_goal']} of {r['runs']} |")
 
 
 if __name__ == "__main__":
