@@ -548,7 +548,7 @@ async fn insert_new(
     }
     let sql = format!(
         "INSERT INTO det_indicators (seq, list_id, indicator_id, pdq, md5, sha256, category, source, quality, since_version, updated_at, change_id, status) VALUES {}",
-        crate::sql::placeholders(rows.len(), 12, ", 'active'")
+        crate::sql::placeholders(crate::sql::Dialect::of(conn), rows.len(), 12, ", 'active'")
     );
     let mut q = sqlx::query(&sql);
     for (seq, e) in rows {

@@ -28,14 +28,10 @@ impl Dialect {
     }
 }
 
-/// `($1, ..., $k), ($k+1, ...), ...`: `rows` groups of `cols` placeholders,
-/// each group ending with `literal_tail` (e.g. `, 'active'`).
-pub(crate) fn placeholders(rows: usize, cols: usize, literal_tail: &str) -> String {
-    placeholders_in(Dialect::Numbered, rows, cols, literal_tail)
-}
-
-/// [`placeholders`] in `dialect` (`(?, ?), (?, ?)` when anonymous).
-pub(crate) fn placeholders_in(
+/// `($1, ..., $k), ($k+1, ...), ...` (numbered) or `(?, ...), (?, ...), ...`
+/// (anonymous): `rows` groups of `cols` placeholders, each group ending with
+/// `literal_tail` (e.g. `, 'active'`).
+pub(crate) fn placeholders(
     dialect: Dialect,
     rows: usize,
     cols: usize,
@@ -106,7 +102,7 @@ impl CachedInsert {
     /// The statement for `rows` rows in `dialect`.
     pub(crate) fn sql(&self, dialect: Dialect, rows: usize) -> std::borrow::Cow<'_, str> {
         let build = |n: usize| {
-            let values = placeholders_in(dialect, n, self.cols, self.tail);
+            let values = placeholders(dialect, n, self.cols, self.tail);
             format!("{}{values}", self.head)
         };
         let texts = self.texts[dialect as usize]
@@ -132,11 +128,17 @@ mod tests {
 
     #[test]
     fn numbering() {
-        assert_eq!(placeholders(2, 2, ""), "($1, $2), ($3, $4)");
-        assert_eq!(placeholders(1, 2, ", 'x'"), "($1, $2, 'x')");
+        assert_eq!(
+            placeholders(Dialect::Numbered, 2, 2, ""),
+            "($1, $2), ($3, $4)"
+        );
+        assert_eq!(
+            placeholders(Dialect::Numbered, 1, 2, ", 'x'"),
+            "($1, $2, 'x')"
+        );
         assert_eq!(list(3, 3), "$3, $4, $5");
         assert_eq!(
-            placeholders_in(Dialect::Anonymous, 2, 2, ", 'x'"),
+            placeholders(Dialect::Anonymous, 2, 2, ", 'x'"),
             "(?, ?, 'x'), (?, ?, 'x')"
         );
     }
@@ -150,7 +152,7 @@ mod tests {
                     INSERT.sql(dialect, rows),
                     format!(
                         "INSERT INTO t (a, b) VALUES {}",
-                        placeholders_in(dialect, rows, 2, "")
+                        placeholders(dialect, rows, 2, "")
                     )
                 );
             }
