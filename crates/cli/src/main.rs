@@ -50,6 +50,13 @@ enum Command {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    // Regulation (EU) 2021/1232 and its successors apply only within their
+    // windows; a mistyped override of them stops the commands that scan.
+    if matches!(cli.command, Command::Serve(_) | Command::Detect(_))
+        && let Err(e) = bulwark_detection::basis::check_instrument_windows()
+    {
+        return exit::finish(Err(exit::UsageError(e.to_string()).into()));
+    }
     let result = match cli.command {
         Command::Serve(args) => commands::serve::run(args),
         Command::Token(cmd) => commands::token::run(cmd),

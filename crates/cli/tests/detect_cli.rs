@@ -503,3 +503,54 @@ fn indicator_changes_from_the_cli_reach_a_running_server() {
     server.kill().unwrap();
     server.wait().unwrap();
 }
+
+/// A mistyped override of an instrument's window (Regulation (EU) 2021/1232
+/// and successors, spec detection.md 8.2.1) stops `serve` and `detect` before
+/// they touch anything: exit 2, the variable named, no database created.
+#[test]
+fn mistyped_instrument_window_override_stops_serve_and_detect() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("w.db");
+    let images = dir.path().join("images");
+    let runs = [
+        vec!["serve", "--addr", "127.0.0.1:0", "--db", s(&db)],
+        vec!["detect", "demo-images", "--out", s(&images)],
+    ];
+    for args in runs {
+        let mut child = Command::new(BIN)
+            .args(&args)
+            .env_remove("BULWARK_DB")
+            .env(
+                "BULWARK_INSTRUMENT_WINDOW_2026_1881",
+                "2026-07-31..2028-04-04",
+            )
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        // A server that starts anyway would run forever: give it a minute.
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+        while child.try_wait().unwrap().is_none() && std::time::Instant::now() < deadline {
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
+        let _ = child.kill();
+        let o = child.wait_with_output().unwrap();
+        assert_eq!(o.status.code(), Some(2), "{args:?}: {}", text(&o));
+        let t = text(&o);
+        assert!(t.contains("BULWARK_INSTRUMENT_WINDOW_2026_1881"), "{t}");
+        assert!(t.contains("YYYY-MM-DD/YYYY-MM-DD"), "{t}");
+    }
+    assert!(!db.exists());
+    assert!(!images.exists());
+    // A well-formed override is accepted.
+    let o = Command::new(BIN)
+        .args(["detect", "demo-images", "--out", s(&images)])
+        .env_remove("BULWARK_DB")
+        .env(
+            "BULWARK_INSTRUMENT_WINDOW_2026_1881",
+            "2026-07-31/2028-04-04",
+        )
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", text(&o));
+}

@@ -7,6 +7,8 @@
 //! type, status and period at the time of the scan, so expiry ends
 //! scanning by itself.
 
+use std::sync::OnceLock;
+
 use chrono::{Months, NaiveDate, TimeDelta};
 use serde::{Deserialize, Serialize};
 use sqlx::Row;
@@ -183,8 +185,7 @@ fn day(y: i32, m: u32, d: u32) -> Timestamp {
 /// The applicability window [start, end) of a voluntary-detection
 /// instrument (spec detection.md 8.2.1). Only 2021/1232's dates are
 /// confirmed there; the others are marked unverified, so a deployment may
-/// override every window with the `det_instrument_windows` setting
-/// ([`instrument_window`]).
+/// override every window through the environment ([`instrument_window`]).
 pub fn default_instrument_window(i: Instrument) -> (Timestamp, Timestamp) {
     match i {
         Instrument::R2021_1232 => (day(2021, 8, 2), day(2024, 8, 4)),
@@ -193,27 +194,82 @@ pub fn default_instrument_window(i: Instrument) -> (Timestamp, Timestamp) {
     }
 }
 
-/// The window in force for `i`: the deployment's override (environment
-/// variable `BULWARK_INSTRUMENT_WINDOW_<instrument with / as _>`, e.g.
-/// `BULWARK_INSTRUMENT_WINDOW_2026_1881=2026-07-31/2028-04-04`) or the
-/// default.
-pub fn instrument_window(i: Instrument) -> (Timestamp, Timestamp) {
-    let var = format!("BULWARK_INSTRUMENT_WINDOW_{}", i.as_str().replace('/', "_"));
-    if let Ok(v) = std::env::var(&var)
-        && let Some((a, b)) = v.split_once('/')
-        && let (Ok(a), Ok(b)) = (
-            NaiveDate::parse_from_str(a.trim(), "%Y-%m-%d"),
-            NaiveDate::parse_from_str(b.trim(), "%Y-%m-%d"),
-        )
-        && let (Some(a), Some(b)) = (a.and_hms_opt(0, 0, 0), b.and_hms_opt(0, 0, 0))
-        && a < b
-    {
-        return (
-            Timestamp::from_datetime(a.and_utc()),
-            Timestamp::from_datetime(b.and_utc()),
-        );
+/// The environment variable that overrides `i`'s window, e.g.
+/// `BULWARK_INSTRUMENT_WINDOW_2026_1881`.
+pub fn instrument_window_variable(i: Instrument) -> String {
+    format!("BULWARK_INSTRUMENT_WINDOW_{}", i.as_str().replace('/', "_"))
+}
+
+/// The applicability windows with the deployment's overrides applied: for
+/// each instrument, `get(variable)` may give `YYYY-MM-DD/YYYY-MM-DD` (start
+/// inclusive, end exclusive, start before end). A value that does not parse
+/// is an error naming the variable and the rule, never silently ignored.
+pub fn parse_instrument_windows(
+    get: impl Fn(&str) -> Option<String>,
+) -> Result<Vec<(Instrument, Timestamp, Timestamp)>> {
+    let date = |s: &str| {
+        NaiveDate::parse_from_str(s.trim(), "%Y-%m-%d")
+            .ok()
+            .and_then(|d| d.and_hms_opt(0, 0, 0))
+            .map(|d| Timestamp::from_datetime(d.and_utc()))
+    };
+    Instrument::ALL
+        .iter()
+        .map(|&i| {
+            let (start, end) = default_instrument_window(i);
+            let var = instrument_window_variable(i);
+            let Some(value) = get(&var) else {
+                return Ok((i, start, end));
+            };
+            match value.split_once('/').map(|(a, b)| (date(a), date(b))) {
+                Some((Some(a), Some(b))) if a < b => Ok((i, a, b)),
+                _ => Err(DetectionError::invalid(
+                    var,
+                    format!(
+                        "`{value}` is not a window: expected YYYY-MM-DD/YYYY-MM-DD with the start before the end"
+                    ),
+                )),
+            }
+        })
+        .collect()
+}
+
+/// The windows in force, read from the environment once per process.
+fn configured_windows() -> &'static Result<Vec<(Instrument, Timestamp, Timestamp)>> {
+    static WINDOWS: OnceLock<Result<Vec<(Instrument, Timestamp, Timestamp)>>> = OnceLock::new();
+    WINDOWS.get_or_init(|| parse_instrument_windows(|var| std::env::var(var).ok()))
+}
+
+/// Checks the deployment's window overrides; `bulwark serve` and `bulwark
+/// detect` call it before anything else, so a mistyped override stops the
+/// process with the variable named instead of being ignored.
+pub fn check_instrument_windows() -> Result<()> {
+    match configured_windows() {
+        Ok(_) => Ok(()),
+        Err(DetectionError::Invalid { field, rule }) => {
+            Err(DetectionError::invalid(field.clone(), rule.clone()))
+        }
+        Err(e) => Err(DetectionError::invalid("instrument windows", e.to_string())),
     }
-    default_instrument_window(i)
+}
+
+/// The window in force for `i`: the deployment's override (environment
+/// variable [`instrument_window_variable`], e.g.
+/// `BULWARK_INSTRUMENT_WINDOW_2026_1881=2026-07-31/2028-04-04`, read once) or
+/// the default. If an override does not parse, every window is empty: no
+/// voluntary basis can be created or used (fail closed; see
+/// [`check_instrument_windows`]).
+pub fn instrument_window(i: Instrument) -> (Timestamp, Timestamp) {
+    match configured_windows() {
+        Ok(windows) => windows
+            .iter()
+            .find(|w| w.0 == i)
+            .map_or_else(|| default_instrument_window(i), |w| (w.1, w.2)),
+        Err(_) => {
+            let (start, _) = default_instrument_window(i);
+            (start, start)
+        }
+    }
 }
 
 /// Checks a basis against the rules of its kind; every error names its

@@ -286,6 +286,52 @@ fn voluntary_basis_must_lie_within_its_instrument() {
     assert!(basis::demo_voluntary("p", "s", t("2026-05-01T00:00:00Z"), 30).is_none());
 }
 
+#[test]
+fn instrument_window_overrides_are_parsed_strictly() {
+    // The windows of 2024/1307 and 2026/1881 are unverified in the spec
+    // (detection.md 8.2.1), so a deployment may override them; a mistyped
+    // override must be an error naming the variable, never ignored.
+    let var = basis::instrument_window_variable(Instrument::R2026_1881);
+    assert_eq!(var, "BULWARK_INSTRUMENT_WINDOW_2026_1881");
+    let parse = |value: &'static str| {
+        let var = var.clone();
+        basis::parse_instrument_windows(move |v| (v == var).then(|| value.to_string()))
+    };
+    let w = parse(" 2026-08-01 / 2028-04-03 ").unwrap();
+    let got = w.iter().find(|x| x.0 == Instrument::R2026_1881).unwrap();
+    assert_eq!(
+        (got.1, got.2),
+        (t("2026-08-01T00:00:00Z"), t("2028-04-03T00:00:00Z"))
+    );
+    // The others keep their defaults.
+    let other = w.iter().find(|x| x.0 == Instrument::R2021_1232).unwrap();
+    assert_eq!(
+        (other.1, other.2),
+        basis::default_instrument_window(Instrument::R2021_1232)
+    );
+    for bad in [
+        "2026-08-01",
+        "2026-13-01/2028-04-03",
+        "2028-04-03/2026-08-01",
+        "x/y",
+        "2026-08-01/2026-08-01",
+    ] {
+        let e = parse(bad).unwrap_err();
+        assert!(e.is_bad_input());
+        let text = e.to_string();
+        assert!(
+            text.contains("BULWARK_INSTRUMENT_WINDOW_2026_1881"),
+            "{bad}: {text}"
+        );
+        assert!(text.contains("YYYY-MM-DD/YYYY-MM-DD"), "{bad}: {text}");
+    }
+    // Nothing set: the defaults.
+    let d = basis::parse_instrument_windows(|_| None).unwrap();
+    for (i, a, b) in d {
+        assert_eq!((a, b), basis::default_instrument_window(i));
+    }
+}
+
 fn payload(
     version: u64,
     prev: Option<String>,
