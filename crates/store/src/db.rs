@@ -22,6 +22,11 @@ pub enum Backend {
 #[derive(Clone)]
 pub struct Store {
     pub(crate) pool: AnyPool,
+    /// SQLite: the one connection every write transaction runs on. Writes are
+    /// serialised anyway; keeping them on one connection keeps its page cache
+    /// (the right-hand edges of the growing tables and indexes) warm, where a
+    /// pooled connection would find its cache stale after another one wrote.
+    writer: Option<AnyPool>,
     backend: Backend,
     /// Serialises write transactions inside this process on SQLite, where
     /// the database allows one writer at a time anyway; waiting here is
@@ -72,28 +77,20 @@ impl Store {
             Backend::Sqlite => 8,
             Backend::Postgres => 16,
         };
-        let pool = AnyPoolOptions::new()
-            .max_connections(max)
-            .acquire_timeout(Duration::from_secs(30))
-            .after_connect(move |conn, _meta| {
-                Box::pin(async move {
-                    if backend == Backend::Sqlite {
-                        // Durability: WAL with synchronous=FULL fsyncs at
-                        // every commit, so an acknowledged write survives a
-                        // crash of the process or the machine.
-                        conn.execute(
-                            "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; \
-                             PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 30000;",
-                        )
-                        .await?;
-                    }
-                    Ok(())
-                })
-            })
-            .connect_with(options)
+        let pool = sqlite_aware_pool(backend, max, 0)
+            .connect_with(options.clone())
             .await?;
+        let writer = match backend {
+            Backend::Sqlite => Some(
+                sqlite_aware_pool(backend, 1, WRITER_CACHE_KIB)
+                    .connect_with(options)
+                    .await?,
+            ),
+            Backend::Postgres => None,
+        };
         let store = Store {
             pool,
+            writer,
             backend,
             local_write_lock: Arc::new(tokio::sync::Mutex::new(())),
             token_cache: Arc::default(),
@@ -131,9 +128,14 @@ impl Store {
         &self.location
     }
 
+    /// The pool write transactions begin on: the dedicated writer on SQLite.
+    pub(crate) fn write_pool(&self) -> &AnyPool {
+        self.writer.as_ref().unwrap_or(&self.pool)
+    }
+
     /// The connection pool, for pillar crates' read queries.
     pub fn pool(&self) -> &AnyPool {
-        &self.pool
+        self.writer.as_ref().unwrap_or(&self.pool)
     }
 
     /// Checks the database answers (readiness probe).
@@ -150,8 +152,40 @@ impl Store {
                 .execute(&self.pool)
                 .await;
         }
+        if let Some(w) = &self.writer {
+            w.close().await;
+        }
         self.pool.close().await;
     }
+}
+
+/// Page cache of the SQLite writer connection, KiB (SQLite's default is 2 MiB).
+const WRITER_CACHE_KIB: u32 = 32 * 1024;
+
+/// Pool options with the per-connection settings: on SQLite, WAL with
+/// synchronous=FULL (an acknowledged write survives a crash of the process or
+/// the machine: every commit is fsynced), foreign keys, a busy timeout and,
+/// if `cache_kib` is not 0, a page cache of that size.
+fn sqlite_aware_pool(backend: Backend, max: u32, cache_kib: u32) -> AnyPoolOptions {
+    AnyPoolOptions::new()
+        .max_connections(max)
+        .acquire_timeout(Duration::from_secs(30))
+        .after_connect(move |conn, _meta| {
+            Box::pin(async move {
+                if backend == Backend::Sqlite {
+                    conn.execute(
+                        "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; \
+                         PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 30000;",
+                    )
+                    .await?;
+                    if cache_kib > 0 {
+                        conn.execute(format!("PRAGMA cache_size = -{cache_kib}").as_str())
+                            .await?;
+                    }
+                }
+                Ok(())
+            })
+        })
 }
 
 fn parse_location(location: &str) -> Result<(Backend, String)> {

@@ -64,7 +64,7 @@ impl Store {
             Backend::Sqlite => Some(self.local_write_lock.clone().lock_owned().await),
             Backend::Postgres => None,
         };
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.write_pool().begin().await?;
         // The first statement is a write, so SQLite takes its write lock now
         // (no read snapshot to upgrade later) and PostgreSQL locks the head
         // row until commit.
