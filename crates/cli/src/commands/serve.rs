@@ -29,6 +29,8 @@ pub struct ServeArgs {
     /// model for simulation runs is built from, as the project's `../shared/data`.
     #[arg(long, env = "BULWARK_DATA")]
     data: Option<std::path::PathBuf>,
+    #[command(flatten)]
+    key: super::keyfile::KeyFileArgs,
 }
 
 /// Runs the server until SIGINT or SIGTERM.
@@ -43,7 +45,14 @@ pub fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
             (None, true) => "bulwark-demo.db".to_string(),
             (None, false) => "bulwark.db".to_string(),
         };
-        let store = Store::open(&location).await?;
+        // The key file first: a bad one leaves no database behind.
+        let kek = super::keyfile::load(&location, &args.key)?;
+        tracing::info!(
+            key_file = %kek.path().display(),
+            kek_id = kek.id(),
+            "secrets at rest are sealed with this key file"
+        );
+        let store = Store::open(&location).await?.with_kek(kek);
         let listener = tokio::net::TcpListener::bind(&args.addr)
             .await
             .map_err(|e| crate::exit::UsageError(format!("--addr {}: {e}", args.addr)))?;
