@@ -8,7 +8,8 @@ use std::process::ExitCode;
 pub struct UsageError(pub String);
 
 /// Prints an error, if any, and maps it to the documented exit code:
-/// 2 for bad input ([`UsageError`], a store validation error), 1 otherwise.
+/// 2 for bad input ([`UsageError`], a store validation error, a bad key
+/// file), 1 otherwise.
 pub fn finish(result: anyhow::Result<ExitCode>) -> ExitCode {
     match result {
         Ok(code) => code,
@@ -20,6 +21,7 @@ pub fn finish(result: anyhow::Result<ExitCode>) -> ExitCode {
                     Some(
                         bulwark_store::StoreError::Invalid { .. }
                             | bulwark_store::StoreError::Location { .. }
+                            | bulwark_store::StoreError::KeyFile { .. }
                     )
                 )
                 || err.downcast_ref::<bulwark_core::ParseError>().is_some();

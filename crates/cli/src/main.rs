@@ -46,6 +46,10 @@ enum Command {
     Index(commands::index::IndexCommand),
     /// Match hashes against an index file: every entry within the radius, exactly.
     Match(commands::index::MatchArgs),
+    /// Key files of the key that seals secrets at rest (`serve --key-file`):
+    /// make one, or check one and show its key id.
+    #[command(subcommand)]
+    KeyFile(commands::keyfile::KeyFileCommand),
 }
 
 fn main() -> ExitCode {
@@ -66,6 +70,7 @@ fn main() -> ExitCode {
         Command::Detect(cmd) => commands::detect::run(cmd),
         Command::Index(cmd) => commands::index::run(cmd),
         Command::Match(args) => commands::index::run_match(args),
+        Command::KeyFile(cmd) => commands::keyfile::run(cmd),
     };
     exit::finish(result)
 }

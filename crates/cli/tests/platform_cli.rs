@@ -217,6 +217,15 @@ fn demo_serves_a_seeded_registry_and_prints_working_tokens() {
         "the demo registry is not there: {body}"
     );
     assert!(dir.path().join("bulwark-demo.db").exists());
+    // No --key-file needed: the demo database's key file sits beside it.
+    let key = dir.path().join("bulwark-demo.db.key");
+    assert_eq!(std::fs::read_to_string(&key).unwrap().trim().len(), 64);
+    #[cfg(unix)]
+    assert_eq!(
+        std::os::unix::fs::PermissionsExt::mode(&std::fs::metadata(&key).unwrap().permissions())
+            & 0o777,
+        0o600
+    );
     let pid = child.id().to_string();
     Command::new("kill").args(["-TERM", &pid]).status().unwrap();
     assert_eq!(child.wait().unwrap().code(), Some(0));

@@ -9,7 +9,8 @@
 //! - [`basis`]: detection orders and voluntary bases; no scan without one.
 //! - [`scan`]: hash in memory, match, record hashes and metadata only.
 //! - [`review`]: the human-review queue, negative lists, error figures.
-//! - [`reports`]: signed CSA Art. 13 / Annex III reports of confirmed matches.
+//! - [`reports`]: signed CSA Art. 13 / Annex III reports of confirmed matches;
+//!   [`keys`]: the providers' signing keys, sealed at rest.
 //! - [`removal`]: TCO Art. 3 (one hour) and CSA Art. 14 removal orders.
 //! - [`flood`]: quarantine of indicators that suddenly match too much.
 //! - [`complaints`], [`retention`] (audited purge), [`transparency`]
@@ -24,6 +25,7 @@ pub mod complaints;
 pub mod demo;
 pub mod error;
 pub mod flood;
+pub mod keys;
 pub mod lists;
 pub mod matcher;
 pub mod recorder;
@@ -45,10 +47,17 @@ use bulwark_store::Store;
 
 /// Applies the pillar's migrations (versions 2000-2099) to `store`;
 /// idempotent. Call after `Store::open` wherever the pillar is used.
+///
+/// With a key-encryption key attached to the store (`Store::with_kek`), it
+/// also checks that the stored signing keys were sealed with it and seals
+/// any plain ones left from before sealing ([`keys::seal_at_rest`]).
 pub async fn migrate(store: &Store) -> Result<()> {
     store
         .apply_migrations(sqlx::migrate!("./migrations"))
         .await?;
     reports::fill_recipients(store).await?;
+    if store.has_kek() {
+        keys::seal_at_rest(store).await?;
+    }
     Ok(())
 }

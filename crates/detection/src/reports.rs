@@ -11,6 +11,7 @@
 //! the `crypto_box` crate) and handed back in the answer only: Bulwark
 //! never stores it, and the signed report carries the SHA-256 of the
 //! sealed bytes so the recipient can tie the two together.
+//! The provider's signing key is kept sealed at rest ([`crate::keys`]).
 //! Reports are kept for at most 12 months (CSA proposal Art. 22(1); 2021/1232
 //! Art. 3(1)(h)) and then purged by [`crate::retention::purge`].
 
@@ -23,7 +24,7 @@ use bulwark_store::{Actor, AuditEntry, Store};
 
 use crate::error::{DetectionError, Result, corrupt};
 use crate::scan::MatchId;
-use crate::signing::{KeyPair, PublicKey, SignedEnvelope};
+use crate::signing::{PublicKey, SignedEnvelope};
 use crate::vocab::{BasisKind, MatchState};
 
 /// Marker type of report ids.
@@ -220,52 +221,6 @@ fn default_marking() -> Marking {
     }
 }
 
-/// The provider's report-signing key, made on first use.
-pub async fn provider_key(
-    store: &Store,
-    actor: &Actor,
-    provider: &str,
-    now: Timestamp,
-) -> Result<KeyPair> {
-    if let Some(r) = sqlx::query(
-        "SELECT key_id, secret_key, public_key FROM det_provider_keys WHERE provider = $1",
-    )
-    .bind(provider)
-    .fetch_optional(store.pool())
-    .await?
-    {
-        return Ok(KeyPair {
-            issuer: provider.to_string(),
-            key_id: r.try_get("key_id")?,
-            secret_key: r.try_get("secret_key")?,
-            public_key: r.try_get("public_key")?,
-        });
-    }
-    let kp = KeyPair::generate(provider);
-    let mut tx = store.write().await?;
-    sqlx::query(
-        "INSERT INTO det_provider_keys (provider, key_id, secret_key, public_key, created_at) VALUES ($1, $2, $3, $4, $5)",
-    )
-    .bind(provider)
-    .bind(&kp.key_id)
-    .bind(&kp.secret_key)
-    .bind(&kp.public_key)
-    .bind(now.unix_micros())
-    .execute(tx.conn())
-    .await?;
-    tx.commit(
-        actor,
-        AuditEntry::new(
-            "detection.key.create",
-            format!("key:{}", kp.key_id),
-            "report signing",
-        )
-        .with_details(serde_json::json!({ "provider": provider })),
-    )
-    .await?;
-    Ok(kp)
-}
-
 /// Makes, signs and stores the report of a confirmed match.
 pub async fn create(
     store: &Store,
@@ -336,7 +291,7 @@ pub async fn create(
         BasisKind::Voluntary => "voluntary detection (provider's own motion)".to_string(),
     };
     let sealed = input.attachment.as_ref().map(seal_attachment).transpose()?;
-    let key = provider_key(store, actor, &m.provider, now).await?;
+    let key = crate::keys::provider_key(store, actor, &m.provider, now).await?;
     let id = ReportId::new();
     let recipient = input
         .recipient

@@ -33,8 +33,8 @@ pub struct SignedEnvelope {
 }
 
 /// A signing key pair with its issuer's name. Its JSON form holds the secret:
-/// keep it where only the issuer can read it.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+/// keep it where only the issuer can read it. Its `Debug` form does not.
+#[derive(Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct KeyPair {
     /// Who signs with it (e.g. "EU Centre (demo)").
@@ -45,6 +45,18 @@ pub struct KeyPair {
     pub secret_key: String,
     /// The 32-byte public key, hex.
     pub public_key: String,
+}
+
+impl std::fmt::Debug for KeyPair {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // Never the secret, not even in a debug trace.
+        f.debug_struct("KeyPair")
+            .field("issuer", &self.issuer)
+            .field("key_id", &self.key_id)
+            .field("secret_key", &"(redacted)")
+            .field("public_key", &self.public_key)
+            .finish()
+    }
 }
 
 /// The public half of a [`KeyPair`], to hand to those who verify.
@@ -190,5 +202,13 @@ mod tests {
         assert!(kp.public().verify(&bad).is_err());
         let other = KeyPair::generate("someone else");
         assert!(other.public().verify(&env).is_err());
+    }
+
+    #[test]
+    fn debug_never_shows_the_secret() {
+        let kp = KeyPair::generate("p");
+        let shown = format!("{kp:?}");
+        assert!(!shown.contains(&kp.secret_key), "{shown}");
+        assert!(shown.contains(&kp.key_id));
     }
 }

@@ -8,14 +8,24 @@ use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 use sqlx::{AnyPool, ConnectOptions, Executor};
 
 use crate::error::{Result, StoreError};
+use crate::kek::Kek;
 
 /// Which database engine a store runs on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Backend {
-    /// SQLite in a local file (WAL mode, foreign keys on, synchronous FULL).
+    /// SQLite in a local file (WAL mode, foreign keys on, synchronous FULL,
+    /// secure_delete on).
     Sqlite,
     /// PostgreSQL reached by a `postgres://` URL.
     Postgres,
+}
+
+impl Backend {
+    /// The engine a store location (as [`Store::open`] takes it) selects,
+    /// without connecting.
+    pub fn of_location(location: &str) -> Result<Backend> {
+        Ok(parse_location(location)?.0)
+    }
 }
 
 /// A handle on Bulwark's database. Cheap to clone; all clones share one pool.
@@ -36,6 +46,8 @@ pub struct Store {
     /// Active API tokens recently looked up (see [`crate::token_cache`]).
     pub(crate) token_cache: Arc<crate::token_cache::TokenCache>,
     location: String,
+    /// The key-encryption key for secrets at rest, if one was attached.
+    kek: Option<Arc<Kek>>,
 }
 
 impl std::fmt::Debug for Store {
@@ -43,6 +55,7 @@ impl std::fmt::Debug for Store {
         f.debug_struct("Store")
             .field("backend", &self.backend)
             .field("location", &self.location)
+            .field("kek", &self.kek.as_ref().map(|k| k.id()))
             .finish()
     }
 }
@@ -95,6 +108,7 @@ impl Store {
             local_write_lock: Arc::new(tokio::sync::Mutex::new(())),
             token_cache: Arc::default(),
             location: redact_location(location),
+            kek: None,
         };
         store.migrate().await?;
         Ok(store)
@@ -118,6 +132,57 @@ impl Store {
         Ok(())
     }
 
+    /// This store with the key-encryption key that seals its secrets at rest
+    /// ([`crate::seal`]). Clones made afterwards share it.
+    pub fn with_kek(mut self, kek: Kek) -> Store {
+        self.kek = Some(Arc::new(kek));
+        self
+    }
+
+    /// The key-encryption key, or [`StoreError::NoKek`] if the store was
+    /// opened without one.
+    pub fn kek(&self) -> Result<&Kek> {
+        self.kek.as_deref().ok_or_else(|| StoreError::NoKek {
+            location: self.location.clone(),
+        })
+    }
+
+    /// Whether a key-encryption key is attached.
+    pub fn has_kek(&self) -> bool {
+        self.kek.is_some()
+    }
+
+    /// After a committed write erased secret values from `table`, makes
+    /// them unreachable in the database's files. SQLite (every connection
+    /// runs with `secure_delete`, so the erased values are already zeroed
+    /// in the main file's pages): checkpoints the WAL, whose older frames
+    /// still hold them, and truncates it; `Ok(false)` if a reader in
+    /// another process kept the checkpoint from finishing. PostgreSQL:
+    /// rewrites `table` (`VACUUM FULL`) so that no dead row version keeps
+    /// them; its WAL segments and earlier backups are outside Bulwark's
+    /// reach. `table` must be a name from the code, never from input.
+    pub async fn purge_erased(&self, table: &'static str) -> Result<bool> {
+        match self.backend {
+            Backend::Sqlite => {
+                let row = sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)")
+                    .fetch_one(&self.pool)
+                    .await?;
+                let busy: i64 = sqlx::Row::try_get(&row, 0)?;
+                Ok(busy == 0)
+            }
+            Backend::Postgres => {
+                if table.is_empty() || !table.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+                {
+                    return Err(StoreError::invalid("table", "a plain table name"));
+                }
+                self.pool
+                    .execute(format!("VACUUM FULL {table}").as_str())
+                    .await?;
+                Ok(true)
+            }
+        }
+    }
+
     /// The database engine in use.
     pub fn backend(&self) -> Backend {
         self.backend
@@ -135,7 +200,7 @@ impl Store {
 
     /// The connection pool, for pillar crates' read queries.
     pub fn pool(&self) -> &AnyPool {
-        self.writer.as_ref().unwrap_or(&self.pool)
+        &self.pool
     }
 
     /// Checks the database answers (readiness probe).
@@ -164,8 +229,11 @@ const WRITER_CACHE_KIB: u32 = 32 * 1024;
 
 /// Pool options with the per-connection settings: on SQLite, WAL with
 /// synchronous=FULL (an acknowledged write survives a crash of the process or
-/// the machine: every commit is fsynced), foreign keys, a busy timeout and,
-/// if `cache_kib` is not 0, a page cache of that size.
+/// the machine: every commit is fsynced), foreign keys, a busy timeout,
+/// `secure_delete` (deleted or overwritten values, such as a purged hash or an
+/// erased plain secret, are zeroed in their page and freed pages are zeroed, so
+/// they do not survive in the file; see [`Store::purge_erased`] for the WAL)
+/// and, if `cache_kib` is not 0, a page cache of that size.
 fn sqlite_aware_pool(backend: Backend, max: u32, cache_kib: u32) -> AnyPoolOptions {
     AnyPoolOptions::new()
         .max_connections(max)
@@ -175,7 +243,8 @@ fn sqlite_aware_pool(backend: Backend, max: u32, cache_kib: u32) -> AnyPoolOptio
                 if backend == Backend::Sqlite {
                     conn.execute(
                         "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; \
-                         PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 30000;",
+                         PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 30000; \
+                         PRAGMA secure_delete = ON;",
                     )
                     .await?;
                     if cache_kib > 0 {
@@ -188,7 +257,7 @@ fn sqlite_aware_pool(backend: Backend, max: u32, cache_kib: u32) -> AnyPoolOptio
         })
 }
 
-fn parse_location(location: &str) -> Result<(Backend, String)> {
+pub(crate) fn parse_location(location: &str) -> Result<(Backend, String)> {
     let loc = location.trim();
     if loc.is_empty() {
         return Err(StoreError::Location {

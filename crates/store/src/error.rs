@@ -33,6 +33,42 @@ pub enum StoreError {
         /// Its id as given.
         id: String,
     },
+    /// A key file (the key-encryption key, see [`crate::kek`]) is missing,
+    /// unreadable or breaks a rule; nothing was written.
+    #[error("key file {path}: {rule}")]
+    KeyFile {
+        /// The key file's path as given.
+        path: String,
+        /// The rule it broke (never its content).
+        rule: String,
+    },
+    /// A secret at rest had to be sealed or opened, but the store was
+    /// opened without a key-encryption key ([`crate::Store::with_kek`]).
+    #[error(
+        "no key-encryption key: the store at {location} was opened without a key file, \
+         so secrets at rest can be neither sealed nor opened"
+    )]
+    NoKek {
+        /// The store's location (password removed).
+        location: String,
+    },
+    /// A secret could not be sealed (see [`crate::seal`]); nothing was written.
+    #[error("cannot seal the {what}: {detail}")]
+    Seal {
+        /// Which secret.
+        what: String,
+        /// Why.
+        detail: String,
+    },
+    /// A sealed secret does not open (see [`crate::seal`]): sealed with
+    /// another key file, altered, or moved from another row.
+    #[error("cannot open the sealed {what}: {detail}")]
+    Unseal {
+        /// Which secret (e.g. "signing key of provider `X`").
+        what: String,
+        /// Why, naming the key ids and the key file where they differ.
+        detail: String,
+    },
     /// A stored value could not be read back (the database was changed
     /// outside Bulwark, or a migration is missing).
     #[error("corrupt stored value in {what}: {detail}")]

@@ -9,6 +9,10 @@
 //! transaction: no write without its audit record, no audit record without
 //! its write.
 //!
+//! Secrets that must be kept at rest are sealed with a key-encryption key
+//! read from a key file outside the database ([`kek`], [`seal`]), attached
+//! to a store with [`Store::with_kek`].
+//!
 //! Architecture invariants: SQL lives here and in pillar crates' storage
 //! modules only; nothing here knows HTTP or the command line; no secret,
 //! content or personal data is logged.
@@ -16,6 +20,8 @@
 pub mod audit;
 pub mod db;
 pub mod error;
+pub mod kek;
+pub mod seal;
 pub mod sessions;
 #[cfg(feature = "testing")]
 pub mod testing;
@@ -26,5 +32,6 @@ pub mod write;
 pub use audit::{AuditEntry, AuditRecord, VerifyReport};
 pub use db::{Backend, Store};
 pub use error::{Result, StoreError};
+pub use kek::Kek;
 pub use tokens::{Principal, TokenId};
 pub use write::{Actor, WriteTx};

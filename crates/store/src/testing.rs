@@ -2,13 +2,17 @@
 //! database when `BULWARK_TEST_POSTGRES_URL` names a server (CI sets it and
 //! `BULWARK_REQUIRE_POSTGRES=1`, so that a missing server fails the suite
 //! instead of silently skipping).
+//!
+//! Every test store has a real key file (`key_file`, in the test's own
+//! temporary directory) and its key-encryption key attached, as `bulwark
+//! serve` has.
 
 use sqlx::{Connection, Executor};
 
 use crate::Store;
 
-/// One test database; dropping it removes a SQLite file (PostgreSQL test
-/// databases are left for the throwaway server).
+/// One test database; dropping it removes a SQLite file and the key file
+/// (PostgreSQL test databases are left for the throwaway server).
 pub struct TestDb {
     /// `"sqlite"` or `"postgres"`, for assertion messages.
     pub label: &'static str,
@@ -16,7 +20,24 @@ pub struct TestDb {
     pub store: Store,
     /// Where it is (to reopen it).
     pub location: String,
-    _dir: Option<tempfile::TempDir>,
+    /// The key file whose key is attached to `store` ([`crate::Store::with_kek`]).
+    pub key_file: std::path::PathBuf,
+    tmp: tempfile::TempDir,
+}
+
+impl TestDb {
+    /// The temporary directory of the SQLite file and the key file.
+    pub fn dir(&self) -> &std::path::Path {
+        self.tmp.path()
+    }
+}
+
+/// Opens `location` with the key of a new key file `bulwark.key` in `dir`.
+async fn open_with_key(location: &str, dir: &tempfile::TempDir) -> (Store, std::path::PathBuf) {
+    let key_file = dir.path().join("bulwark.key");
+    let kek = crate::Kek::create(&key_file).unwrap();
+    let store = Store::open(location).await.unwrap().with_kek(kek);
+    (store, key_file)
 }
 
 /// A fresh SQLite file in a temporary directory.
@@ -24,12 +45,13 @@ pub async fn sqlite() -> TestDb {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("bulwark.db");
     let location = path.to_str().unwrap().to_string();
-    let store = Store::open(&location).await.unwrap();
+    let (store, key_file) = open_with_key(&location, &dir).await;
     TestDb {
         label: "sqlite",
         store,
         location,
-        _dir: Some(dir),
+        key_file,
+        tmp: dir,
     }
 }
 
@@ -56,12 +78,14 @@ pub async fn postgres() -> Option<TestDb> {
     let mut url = url::Url::parse(&admin_url).unwrap();
     url.set_path(&name);
     let location = url.to_string();
-    let store = Store::open(&location).await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let (store, key_file) = open_with_key(&location, &dir).await;
     Some(TestDb {
         label: "postgres",
         store,
         location,
-        _dir: None,
+        key_file,
+        tmp: dir,
     })
 }
 

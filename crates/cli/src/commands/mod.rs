@@ -5,6 +5,7 @@ pub mod audit;
 pub mod detect;
 pub mod hash;
 pub mod index;
+pub mod keyfile;
 pub mod resilience;
 pub mod serve;
 pub mod simulate;

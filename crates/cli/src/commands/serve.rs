@@ -29,6 +29,8 @@ pub struct ServeArgs {
     /// model for simulation runs is built from, as the project's `../shared/data`.
     #[arg(long, env = "BULWARK_DATA")]
     data: Option<std::path::PathBuf>,
+    #[command(flatten)]
+    key: super::keyfile::KeyFileArgs,
 }
 
 /// Runs the server until SIGINT or SIGTERM.
@@ -43,7 +45,26 @@ pub fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
             (None, true) => "bulwark-demo.db".to_string(),
             (None, false) => "bulwark.db".to_string(),
         };
-        let store = Store::open(&location).await?;
+        // The key file first: a bad one leaves no database behind.
+        let kek = super::keyfile::load(&location, &args.key)?;
+        tracing::info!(
+            key_file = %kek.path().display(),
+            kek_id = kek.id(),
+            "secrets at rest are sealed with this key file"
+        );
+        let store = Store::open(&location).await?.with_kek(kek);
+        // The detection pillar's migrations seal plain signing keys left by an
+        // older version; a key file other than the one the keys were sealed
+        // with stops the start here (exit 2), before anything listens.
+        bulwark_detection::migrate(&store)
+            .await
+            .map_err(|e| match e {
+                bulwark_detection::DetectionError::Store(
+                    s @ (bulwark_store::StoreError::Unseal { .. }
+                    | bulwark_store::StoreError::KeyFile { .. }),
+                ) => anyhow::Error::from(crate::exit::UsageError(format!("--key-file: {s}"))),
+                e => e.into(),
+            })?;
         let listener = tokio::net::TcpListener::bind(&args.addr)
             .await
             .map_err(|e| crate::exit::UsageError(format!("--addr {}: {e}", args.addr)))?;

@@ -1,4 +1,4 @@
-//! A real server on loopback over a real SQLite file, and tokens to call it with.
+//! A real server on loopback over a real SQLite file (with its key file), and tokens to call it with.
 
 #![allow(dead_code)]
 
@@ -44,7 +44,12 @@ impl TestServer {
     {
         let dir = tempfile::tempdir().unwrap();
         let db_path = dir.path().join("bulwark.db");
-        let store = Store::open(db_path.to_str().unwrap()).await.unwrap();
+        // As `bulwark serve` does: the key file beside the SQLite file.
+        let kek = bulwark_store::Kek::create(&dir.path().join("bulwark.db.key")).unwrap();
+        let store = Store::open(db_path.to_str().unwrap())
+            .await
+            .unwrap()
+            .with_kek(kek);
         prepare(store.clone()).await;
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();

@@ -1,0 +1,124 @@
+//! Key files of the key-encryption key that seals secrets at rest
+//! (`bulwark_store::kek`): the `--key-file` option of the commands that may
+//! seal or open them (`bulwark serve`, the only one that makes reports),
+//! and `bulwark key-file new|id`.
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use bulwark_store::{Backend, Kek};
+
+use crate::exit::UsageError;
+
+/// The `--key-file` option.
+#[derive(clap::Args, Debug, Clone)]
+pub struct KeyFileArgs {
+    /// The key file whose key seals the secrets kept in the database (64 hex
+    /// digits, mode 0600). Default for a SQLite database: `<db file>.key`
+    /// beside it, created on first use. Required for a postgres:// database:
+    /// its servers share one key file (make it with `bulwark key-file new`).
+    /// Back it up apart from the database.
+    #[arg(long = "key-file", env = "BULWARK_KEY_FILE", value_name = "PATH")]
+    pub key_file: Option<PathBuf>,
+}
+
+/// The key-encryption key for the database at `location`, read before the
+/// database is opened, so that a bad key file leaves nothing written.
+///
+/// SQLite: the given key file, or `<db file>.key`, created if absent.
+/// PostgreSQL: the given key file, which must exist (a file made here would
+/// not be the one the other servers use).
+pub fn load(location: &str, args: &KeyFileArgs) -> anyhow::Result<Kek> {
+    let backend = Backend::of_location(location)?;
+    let path = match (&args.key_file, backend) {
+        (Some(path), Backend::Postgres) => {
+            if !path.exists() {
+                return Err(UsageError(format!(
+                    "key file {}: does not exist; the servers of a postgres:// database share \
+                     one key file: make it once with `bulwark key-file new {}` and give the \
+                     same file to each (--key-file or BULWARK_KEY_FILE)",
+                    path.display(),
+                    path.display()
+                ))
+                .into());
+            }
+            return Ok(Kek::load(path)?);
+        }
+        (Some(path), Backend::Sqlite) => path.clone(),
+        (None, Backend::Postgres) => {
+            return Err(UsageError(
+                "--key-file (or BULWARK_KEY_FILE) is required with a postgres:// database: \
+                 its servers share the database and must share one key file (make it once \
+                 with `bulwark key-file new PATH`)"
+                    .into(),
+            )
+            .into());
+        }
+        (None, Backend::Sqlite) => {
+            bulwark_store::kek::default_key_file(location)?.ok_or_else(|| {
+                UsageError(format!(
+                    "--key-file (or BULWARK_KEY_FILE) is required: the database `{location}` \
+                     is not a file a key file could sit beside"
+                ))
+            })?
+        }
+    };
+    let (kek, created) = Kek::load_or_create(&path)?;
+    if created {
+        tracing::info!(
+            key_file = %path.display(),
+            kek_id = kek.id(),
+            "created a new key file: back it up apart from the database"
+        );
+    }
+    Ok(kek)
+}
+
+/// `bulwark key-file ...`.
+#[derive(clap::Subcommand, Debug)]
+pub enum KeyFileCommand {
+    /// Make a new key file: 32 random bytes as 64 hex digits, mode 0600,
+    /// never over an existing file. Prints its key id.
+    New {
+        /// Where to write it.
+        path: PathBuf,
+        /// JSON output.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Check a key file against the rules and print its key id (the id
+    /// stored with every value it seals).
+    Id {
+        /// The key file.
+        path: PathBuf,
+        /// JSON output.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+/// Runs `bulwark key-file ...`.
+pub fn run(cmd: KeyFileCommand) -> anyhow::Result<ExitCode> {
+    let (kek, json, made) = match cmd {
+        KeyFileCommand::New { path, json } => (Kek::create(&path)?, json, true),
+        KeyFileCommand::Id { path, json } => (Kek::load(&path)?, json, false),
+    };
+    print(kek.path(), kek.id(), json, made);
+    Ok(ExitCode::SUCCESS)
+}
+
+fn print(path: &Path, id: &str, json: bool, made: bool) {
+    if json {
+        println!(
+            "{}",
+            serde_json::json!({ "path": path.display().to_string(), "kek_id": id, "created": made })
+        );
+    } else if made {
+        println!(
+            "created key file {} (key id {id}): back it up apart from the database",
+            path.display()
+        );
+    } else {
+        println!("key file {}: key id {id}", path.display());
+    }
+}

@@ -1,0 +1,353 @@
+//! The key file of `bulwark serve` (`--key-file`, `BULWARK_KEY_FILE`) and
+//! `bulwark key-file`, run as the real binary: created beside a SQLite
+//! database when absent, required for PostgreSQL, refused with the file and
+//! the rule named (and nothing written) when malformed or too open, and
+//! checked against the keys sealed in the database before the server runs.
+
+mod common;
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+const BIN: &str = env!("CARGO_BIN_EXE_bulwark");
+
+fn command(args: &[&str]) -> Command {
+    let mut c = Command::new(BIN);
+    c.args(args)
+        .env_remove("BULWARK_DB")
+        .env_remove("BULWARK_KEY_FILE");
+    c
+}
+
+/// Runs `c` to its end; fails the test (killing it) if it is still running
+/// after a minute, e.g. a server that started though it should not have.
+fn finish(mut c: Command) -> Output {
+    let mut child = c
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let start = Instant::now();
+    while child.try_wait().unwrap().is_none() {
+        if start.elapsed() > Duration::from_secs(60) {
+            let _ = child.kill();
+            let out = child.wait_with_output().unwrap();
+            panic!(
+                "still running after a minute: {}{}",
+                String::from_utf8_lossy(&out.stdout),
+                String::from_utf8_lossy(&out.stderr)
+            );
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    child.wait_with_output().unwrap()
+}
+
+fn text(o: &Output) -> String {
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    )
+}
+
+fn s(p: &Path) -> &str {
+    p.to_str().unwrap()
+}
+
+#[cfg(unix)]
+fn mode(p: &Path) -> u32 {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::metadata(p).unwrap().permissions().mode() & 0o777
+}
+
+#[cfg(unix)]
+fn set_mode(p: &Path, mode: u32) {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(p, std::fs::Permissions::from_mode(mode)).unwrap();
+}
+
+fn write_key_file(p: &Path, content: &[u8]) {
+    std::fs::write(p, content).unwrap();
+    #[cfg(unix)]
+    set_mode(p, 0o600);
+}
+
+fn stop(child: std::process::Child) {
+    let mut child = child;
+    let pid = child.id().to_string();
+    Command::new("kill").args(["-TERM", &pid]).status().unwrap();
+    assert_eq!(child.wait().unwrap().code(), Some(0));
+}
+
+/// Waits until the server at `base` answers `/readyz` (its start-up work,
+/// and so the key check, done; its signal handler installed).
+fn ready(base: &str) {
+    let ok = (0..100).any(|_| {
+        std::thread::sleep(Duration::from_millis(100));
+        reqwest::blocking::get(format!("{base}/readyz"))
+            .map(|r| r.status() == 200)
+            .unwrap_or(false)
+    });
+    assert!(ok, "the server at {base} did not become ready");
+}
+
+fn is_key_file_text(t: &str) -> bool {
+    t.len() == 65 && t.ends_with('\n') && t[..64].bytes().all(|b| b.is_ascii_hexdigit())
+}
+
+#[test]
+fn a_sqlite_database_gets_its_key_file_beside_it_created_once_mode_0600() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("b.db");
+    let key = PathBuf::from(format!("{}.key", s(&db)));
+    assert!(!key.exists());
+    let (child, base) = common::serve(BIN, s(&db), Stdio::null());
+    ready(&base);
+    stop(child);
+    let first = std::fs::read_to_string(&key).unwrap();
+    assert!(is_key_file_text(&first), "{first:?}");
+    #[cfg(unix)]
+    assert_eq!(mode(&key), 0o600);
+    // The next start reuses it: never overwritten.
+    let (child, base) = common::serve(BIN, s(&db), Stdio::null());
+    ready(&base);
+    stop(child);
+    assert_eq!(std::fs::read_to_string(&key).unwrap(), first);
+    // `key-file id` names it by its id, as `key-file new` does.
+    let o = finish(command(&["key-file", "id", s(&key), "--json"]));
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(v["kek_id"].as_str().unwrap().len(), 16);
+    assert!(!text(&o).contains(first.trim()), "the key was printed");
+}
+
+#[test]
+fn bad_key_files_are_refused_naming_file_and_rule_and_nothing_is_written() {
+    let dir = tempfile::tempdir().unwrap();
+    let good = "0123456789abcdef".repeat(4);
+    let mut cases: Vec<(&str, Vec<u8>, &str)> = vec![
+        ("short", b"abcd\n".to_vec(), "64 hex digits"),
+        (
+            "long",
+            format!("{good}{good}\n").into_bytes(),
+            "64 hex digits",
+        ),
+        (
+            "not-hex",
+            format!("{}zz\n", &good[..62]).into_bytes(),
+            "not a hex digit",
+        ),
+        ("raw", vec![0xA5; 32], "64 hex digits"),
+        (
+            "zeros",
+            format!("{}\n", "0".repeat(64)).into_bytes(),
+            "not all zeros",
+        ),
+        (
+            "two-lines",
+            format!("{good}\n\n").into_bytes(),
+            "64 hex digits",
+        ),
+    ];
+    #[cfg(unix)]
+    cases.push(("open", format!("{good}\n").into_bytes(), "0600 or stricter"));
+    for (i, (name, content, rule)) in cases.into_iter().enumerate() {
+        let key = dir.path().join(format!("{name}.key"));
+        write_key_file(&key, &content);
+        #[cfg(unix)]
+        if name == "open" {
+            set_mode(&key, 0o644);
+        }
+        let db = dir.path().join(format!("{name}.db"));
+        let mut c = command(&["serve", "--addr", "127.0.0.1:0", "--db", s(&db)]);
+        // Both ways of naming the key file.
+        if i % 2 == 0 {
+            c.args(["--key-file", s(&key)]);
+        } else {
+            c.env("BULWARK_KEY_FILE", &key);
+        }
+        let o = finish(c);
+        assert_eq!(o.status.code(), Some(2), "{name}: {}", text(&o));
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert!(
+            err.contains(s(&key)),
+            "{name}: the file is not named: {err}"
+        );
+        assert!(err.contains(rule), "{name}: the rule is not named: {err}");
+        assert!(
+            !err.contains(&good),
+            "{name}: the content was printed: {err}"
+        );
+        assert!(!err.contains("panicked"), "{name}: {err}");
+        assert!(!db.exists(), "{name}: a database was created");
+        assert_eq!(
+            std::fs::read(&key).unwrap(),
+            content,
+            "{name}: key file changed"
+        );
+        // `key-file id` applies the same rules.
+        let o = finish(command(&["key-file", "id", s(&key)]));
+        assert_eq!(o.status.code(), Some(2), "{name}: {}", text(&o));
+        assert!(text(&o).contains(rule), "{name}: {}", text(&o));
+    }
+    // A directory is not a key file.
+    let db = dir.path().join("dir.db");
+    let o = finish(command(&[
+        "serve",
+        "--addr",
+        "127.0.0.1:0",
+        "--db",
+        s(&db),
+        "--key-file",
+        s(dir.path()),
+    ]));
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+    assert!(text(&o).contains("must be a regular file"), "{}", text(&o));
+    assert!(!db.exists());
+}
+
+#[test]
+fn key_file_new_makes_a_0600_file_and_never_overwrites() {
+    let dir = tempfile::tempdir().unwrap();
+    let key = dir.path().join("shared.key");
+    let o = finish(command(&["key-file", "new", s(&key), "--json"]));
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    let made: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let content = std::fs::read_to_string(&key).unwrap();
+    assert!(is_key_file_text(&content), "{content:?}");
+    assert!(!text(&o).contains(content.trim()), "the key was printed");
+    #[cfg(unix)]
+    assert_eq!(mode(&key), 0o600);
+    let o = finish(command(&["key-file", "new", s(&key)]));
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+    assert!(text(&o).contains("already exists"), "{}", text(&o));
+    assert_eq!(std::fs::read_to_string(&key).unwrap(), content);
+    let o = finish(command(&["key-file", "id", s(&key), "--json"]));
+    let id: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(id["kek_id"], made["kek_id"]);
+    // Two new key files are two different keys.
+    let other = dir.path().join("other.key");
+    let o = finish(command(&["key-file", "new", s(&other), "--json"]));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_ne!(v["kek_id"], made["kek_id"]);
+}
+
+#[test]
+fn a_postgres_database_requires_an_existing_key_file() {
+    // Refused before any connection: nothing needs to listen there.
+    let url = "postgres://bulwark:secret@127.0.0.1:1/nowhere";
+    let o = finish(command(&["serve", "--addr", "127.0.0.1:0", "--db", url]));
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+    let t = text(&o);
+    assert!(
+        t.contains("--key-file") && t.contains("BULWARK_KEY_FILE"),
+        "{t}"
+    );
+    assert!(t.contains("postgres://"), "{t}");
+    assert!(!t.contains("secret"), "the password was printed: {t}");
+    let dir = tempfile::tempdir().unwrap();
+    let key = dir.path().join("absent.key");
+    let o = finish(command(&[
+        "serve",
+        "--addr",
+        "127.0.0.1:0",
+        "--db",
+        url,
+        "--key-file",
+        s(&key),
+    ]));
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+    assert!(text(&o).contains("bulwark key-file new"), "{}", text(&o));
+    assert!(!key.exists(), "a key file was made for a shared database");
+}
+
+/// A database whose provider key was sealed with `key_file`'s key (through
+/// the library, as a running server would have done).
+async fn seal_a_provider_key(location: &str, key_file: &Path) {
+    let kek = bulwark_store::Kek::load(key_file).unwrap();
+    let store = bulwark_store::Store::open(location)
+        .await
+        .unwrap()
+        .with_kek(kek);
+    bulwark_detection::migrate(&store).await.unwrap();
+    bulwark_detection::keys::provider_key(
+        &store,
+        &bulwark_store::Actor::system(),
+        "Some provider",
+        bulwark_core::Timestamp::now(),
+    )
+    .await
+    .unwrap();
+    store.close().await;
+}
+
+#[test]
+fn serve_refuses_a_key_file_other_than_the_one_keys_were_sealed_with() {
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let mut dbs = vec![rt.block_on(bulwark_store::testing::sqlite())];
+    dbs.extend(rt.block_on(bulwark_store::testing::postgres()));
+    for db in dbs {
+        rt.block_on(seal_a_provider_key(&db.location, &db.key_file));
+        let right = finish(command(&["key-file", "id", s(&db.key_file), "--json"]));
+        let right: serde_json::Value = serde_json::from_slice(&right.stdout).unwrap();
+        let wrong = db.dir().join("wrong.key");
+        let o = finish(command(&["key-file", "new", s(&wrong), "--json"]));
+        let wrong_id: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+        let o = finish(command(&[
+            "serve",
+            "--addr",
+            "127.0.0.1:0",
+            "--db",
+            &db.location,
+            "--key-file",
+            s(&wrong),
+        ]));
+        assert_eq!(o.status.code(), Some(2), "{}: {}", db.label, text(&o));
+        // Refused before the server listens.
+        assert!(
+            !text(&o).contains("listening on"),
+            "{}: {}",
+            db.label,
+            text(&o)
+        );
+        let err = String::from_utf8_lossy(&o.stderr);
+        let expected = format!(
+            "sealed with key {}, key file {} is key {}",
+            right["kek_id"].as_str().unwrap(),
+            s(&wrong),
+            wrong_id["kek_id"].as_str().unwrap()
+        );
+        assert!(err.contains(&expected), "{}: {err}", db.label);
+        assert!(!err.contains("panicked"), "{err}");
+        // With the right key file it serves.
+        let mut child = command(&[
+            "serve",
+            "--addr",
+            "127.0.0.1:0",
+            "--db",
+            &db.location,
+            "--key-file",
+            s(&db.key_file),
+        ])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+        let mut line = String::new();
+        std::io::BufRead::read_line(
+            &mut std::io::BufReader::new(child.stdout.take().unwrap()),
+            &mut line,
+        )
+        .unwrap();
+        let base = line
+            .trim()
+            .strip_prefix("listening on ")
+            .unwrap()
+            .to_string();
+        ready(&base);
+        stop(child);
+    }
+}

@@ -1,0 +1,393 @@
+//! Providers' report-signing keys at rest (crates/detection/src/keys.rs), on
+//! real databases (a SQLite file, and PostgreSQL when the suite has one):
+//! sealed with the key file's key, never plain in the database files, plain
+//! rows of older databases sealed on start, and refusals (wrong key file,
+//! altered or moved sealed values) with clear errors and nothing changed.
+
+use std::path::PathBuf;
+
+use bulwark_core::Timestamp;
+use bulwark_detection::review::{self, ReviewDecision};
+use bulwark_detection::scan::{self, ScanInput, ScanItem};
+use bulwark_detection::signing::KeyPair;
+use bulwark_detection::vocab::Decision;
+use bulwark_detection::{Matcher, demo, keys, reports};
+use bulwark_store::testing::{TestDb, all};
+use bulwark_store::{Actor, Backend, Kek, Store, audit};
+use sqlx::Row;
+
+fn actor() -> Actor {
+    Actor {
+        id: "token:test".into(),
+        organisation: demo::DEMO_PROVIDER.into(),
+    }
+}
+
+/// A time inside the demo basis's window.
+fn now() -> Timestamp {
+    Timestamp::from_datetime(
+        chrono::DateTime::parse_from_rfc3339("2026-11-28T12:00:00Z")
+            .unwrap()
+            .to_utc(),
+    )
+}
+
+async fn dbs() -> Vec<TestDb> {
+    let v = all().await;
+    for db in &v {
+        bulwark_detection::migrate(&db.store).await.unwrap();
+    }
+    v
+}
+
+/// The pillar's migrations from before keys were sealed (up to 2004).
+fn migrations_before_sealing() -> sqlx::migrate::Migrator {
+    let mut m = sqlx::migrate!("./migrations");
+    let old: Vec<_> = m
+        .migrations
+        .iter()
+        .filter(|x| x.version < 2005)
+        .cloned()
+        .collect();
+    assert_eq!(old.len(), 5, "migrations 2000-2004");
+    m.migrations = std::borrow::Cow::Owned(old);
+    m
+}
+
+/// Scans a demo stand-in, confirms the match and reports it.
+async fn confirmed_report(store: &Store) -> reports::Report {
+    let d = demo::seed(store, &actor(), now()).await.unwrap();
+    let m = Matcher::load(store).await.unwrap();
+    let png = demo::stand_in_png(7).unwrap();
+    let r = scan::scan(
+        store,
+        &m,
+        &actor(),
+        demo::DEMO_PROVIDER,
+        d.basis.id,
+        None,
+        &[ScanItem {
+            content_ref: Some("upload-1".into()),
+            input: ScanInput::Image(&png),
+        }],
+        now(),
+        "test",
+    )
+    .await
+    .unwrap()
+    .remove(0);
+    let id = r.matches[0].match_id;
+    let dec = ReviewDecision {
+        decision: Decision::Confirm,
+        reason: "matches the indicator".into(),
+        negative_radius: None,
+    };
+    review::decide(store, &m, &actor(), id, &dec, None, now(), "t")
+        .await
+        .unwrap();
+    let input = reports::NewReport {
+        match_id: id,
+        provider_contact: "trust@demo.example".into(),
+        urgent: false,
+        service_type: "hosting".into(),
+        service_url: None,
+        location: Default::default(),
+        user: Default::default(),
+        third_country: None,
+        removed: true,
+        user_decision: None,
+        other: None,
+        recipient: None,
+        marking: None,
+        attachment: None,
+    };
+    reports::create(store, &actor(), input, None, now(), "t")
+        .await
+        .unwrap()
+}
+
+fn find(hay: &[u8], needle: &[u8]) -> bool {
+    hay.windows(needle.len()).any(|w| w == needle)
+}
+
+/// The SQLite database file, its -wal and -shm, as bytes (those present).
+fn sqlite_files(db: &TestDb) -> Vec<(PathBuf, Vec<u8>)> {
+    let mut v = Vec::new();
+    for suffix in ["", "-wal", "-shm"] {
+        let p = PathBuf::from(format!("{}{suffix}", db.location));
+        if let Ok(bytes) = std::fs::read(&p) {
+            v.push((p, bytes));
+        }
+    }
+    assert!(!v.is_empty() && v[0].0.as_os_str() == db.location.as_str());
+    v
+}
+
+/// Where in the SQLite files `secret` (hex, upper- or lowercase, or raw) is.
+fn places_of(db: &TestDb, secret_hex: &str) -> Vec<String> {
+    let raw = hex::decode(secret_hex).unwrap();
+    let mut found = Vec::new();
+    for (p, bytes) in sqlite_files(db) {
+        for (form, needle) in [
+            ("hex", secret_hex.to_ascii_lowercase().into_bytes()),
+            ("HEX", secret_hex.to_ascii_uppercase().into_bytes()),
+            ("raw bytes", raw.clone()),
+        ] {
+            if find(&bytes, &needle) {
+                found.push(format!("{form} in {}", p.display()));
+            }
+        }
+    }
+    found
+}
+
+async fn audit_seq(store: &Store) -> i64 {
+    audit::head(store).await.unwrap().seq
+}
+
+async fn key_row(store: &Store, provider: &str) -> Vec<Option<String>> {
+    let r = sqlx::query(
+        "SELECT key_id, public_key, sealed_secret, kek_id, plain_secret FROM det_provider_keys \
+         WHERE provider = $1",
+    )
+    .bind(provider)
+    .fetch_one(store.pool())
+    .await
+    .unwrap();
+    (0..5).map(|i| r.try_get(i).unwrap()).collect()
+}
+
+#[tokio::test]
+async fn a_signing_key_is_sealed_and_never_in_the_database_files() {
+    for db in dbs().await {
+        let s = &db.store;
+        let rep = confirmed_report(s).await;
+        // The report verifies with the provider's public key, as listed.
+        rep.public_key.verify(&rep.signed).unwrap();
+        let listed = reports::list(s, reports::ReportScope::All).await.unwrap();
+        listed[0].public_key.verify(&listed[0].signed).unwrap();
+        // The same key opens again from its sealed row.
+        let kp = keys::provider_key(s, &actor(), demo::DEMO_PROVIDER, now())
+            .await
+            .unwrap();
+        assert_eq!(kp.key_id, rep.signed.key_id, "{}", db.label);
+        let row = key_row(s, demo::DEMO_PROVIDER).await;
+        let sealed = row[2].clone().expect("sealed_secret");
+        assert!(sealed.starts_with("s1."), "{}", db.label);
+        assert!(!sealed.contains(&kp.secret_key));
+        assert_eq!(row[3].as_deref(), Some(s.kek().unwrap().id()));
+        assert_eq!(row[4], None, "no plain secret ({})", db.label);
+        if s.backend() != Backend::Sqlite {
+            continue;
+        }
+        // Neither the secret (hex or raw) nor the key file's key is in the
+        // database file, its WAL or its shared-memory file: while open...
+        let kek_hex = std::fs::read_to_string(&db.key_file).unwrap();
+        let kek_hex = kek_hex.trim();
+        assert_eq!(places_of(&db, &kp.secret_key), Vec::<String>::new());
+        assert_eq!(places_of(&db, kek_hex), Vec::<String>::new());
+        // ... and after a clean close.
+        s.close().await;
+        assert_eq!(places_of(&db, &kp.secret_key), Vec::<String>::new());
+        assert_eq!(places_of(&db, kek_hex), Vec::<String>::new());
+    }
+}
+
+#[tokio::test]
+async fn plain_secrets_of_an_older_database_are_sealed_on_start_and_keep_signing() {
+    let mut v = vec![bulwark_store::testing::sqlite().await];
+    v.extend(bulwark_store::testing::postgres().await);
+    for db in v {
+        let s = &db.store;
+        // The schema as it was, with plain secrets as the old code stored them.
+        s.apply_migrations(migrations_before_sealing())
+            .await
+            .unwrap();
+        let old = KeyPair::generate(demo::DEMO_PROVIDER);
+        let other = KeyPair::generate("Another provider");
+        for kp in [&old, &other] {
+            sqlx::query(
+                "INSERT INTO det_provider_keys (provider, key_id, secret_key, public_key, created_at) \
+                 VALUES ($1, $2, $3, $4, $5)",
+            )
+            .bind(&kp.issuer)
+            .bind(&kp.key_id)
+            .bind(&kp.secret_key)
+            .bind(&kp.public_key)
+            .bind(now().unix_micros())
+            .execute(s.pool())
+            .await
+            .unwrap();
+        }
+        if s.backend() == Backend::Sqlite {
+            // The search works: the plain secret is in the files now.
+            assert!(!places_of(&db, &old.secret_key).is_empty());
+        }
+        let before = audit_seq(s).await;
+        // The start: migration 2005, then sealing with the store's key.
+        bulwark_detection::migrate(s).await.unwrap();
+        let sealing = audit::page(s, before, 100).await.unwrap();
+        let sealed_records: Vec<_> = sealing
+            .iter()
+            .filter(|r| r.action == "detection.key.seal")
+            .collect();
+        assert_eq!(sealed_records.len(), 1, "{}: {sealing:?}", db.label);
+        assert_eq!(sealed_records[0].actor, "system");
+        assert_eq!(
+            sealed_records[0].details["providers"],
+            serde_json::json!(["Another provider", demo::DEMO_PROVIDER])
+        );
+        assert_eq!(
+            sealed_records[0].details["kek_id"],
+            s.kek().unwrap().id(),
+            "{}",
+            db.label
+        );
+        for kp in [&old, &other] {
+            let row = key_row(s, &kp.issuer).await;
+            assert_eq!(row[0].as_deref(), Some(kp.key_id.as_str()));
+            assert!(row[2].as_deref().unwrap().starts_with("s1."));
+            assert_eq!(row[4], None, "{}: plain secret left", db.label);
+        }
+        // The purge after sealing works on this backend (WAL truncated or
+        // table rewritten; a failure would only have been logged).
+        assert!(
+            s.purge_erased("det_provider_keys").await.unwrap(),
+            "{}",
+            db.label
+        );
+        if s.backend() == Backend::Sqlite {
+            for kp in [&old, &other] {
+                assert_eq!(
+                    places_of(&db, &kp.secret_key),
+                    Vec::<String>::new(),
+                    "the plain secret survived sealing"
+                );
+            }
+        }
+        // Nothing more to seal at the next start: no write, no record.
+        let after = audit_seq(s).await;
+        bulwark_detection::migrate(s).await.unwrap();
+        assert_eq!(audit_seq(s).await, after);
+        assert_eq!(keys::seal_at_rest(s).await.unwrap(), 0);
+        // The same key keeps signing: same key id, verifies with the old
+        // public key.
+        let rep = confirmed_report(s).await;
+        assert_eq!(rep.signed.key_id, old.key_id, "{}", db.label);
+        old.public().verify(&rep.signed).unwrap();
+        let kp = keys::provider_key(s, &actor(), "Another provider", now())
+            .await
+            .unwrap();
+        assert_eq!(kp.secret_key, other.secret_key);
+        assert!(audit::verify(s, &Default::default()).await.unwrap().ok);
+        if s.backend() == Backend::Sqlite {
+            s.close().await;
+            assert_eq!(places_of(&db, &old.secret_key), Vec::<String>::new());
+        }
+    }
+}
+
+#[tokio::test]
+async fn a_wrong_key_file_is_named_and_changes_nothing() {
+    for db in dbs().await {
+        let s = &db.store;
+        let right = s.kek().unwrap().id().to_string();
+        let kp = keys::provider_key(s, &actor(), "P1", now()).await.unwrap();
+        let row = key_row(s, "P1").await;
+        let seq = audit_seq(s).await;
+        let wrong_file = db.dir().join("other.key");
+        let wrong = Kek::create(&wrong_file).unwrap();
+        let wrong_id = wrong.id().to_string();
+        let other = Store::open(&db.location).await.unwrap().with_kek(wrong);
+        let expected = format!(
+            "sealed with key {right}, key file {} is key {wrong_id}",
+            wrong_file.display()
+        );
+        // On use...
+        let e = keys::provider_key(&other, &actor(), "P1", now())
+            .await
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains(&expected), "{}: {e}", db.label);
+        assert!(e.contains("signing key of provider `P1`"), "{e}");
+        assert!(!e.contains(&kp.secret_key));
+        // ... and at start.
+        let e = bulwark_detection::migrate(&other)
+            .await
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains(&expected), "{}: {e}", db.label);
+        // Without any key file: refused, naming the missing key.
+        let bare = Store::open(&db.location).await.unwrap();
+        let e = keys::provider_key(&bare, &actor(), "P1", now())
+            .await
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("no key-encryption key"), "{e}");
+        // Nothing changed.
+        assert_eq!(key_row(s, "P1").await, row);
+        assert_eq!(audit_seq(s).await, seq);
+        let again = keys::provider_key(s, &actor(), "P1", now()).await.unwrap();
+        assert_eq!(again.secret_key, kp.secret_key);
+    }
+}
+
+#[tokio::test]
+async fn altered_or_moved_sealed_secrets_are_refused() {
+    for db in dbs().await {
+        let s = &db.store;
+        keys::provider_key(s, &actor(), "P1", now()).await.unwrap();
+        keys::provider_key(s, &actor(), "P2", now()).await.unwrap();
+        let p1 = key_row(s, "P1").await;
+        let p2 = key_row(s, "P2").await;
+        let set = |provider: &'static str, row: Vec<Option<String>>| async move {
+            sqlx::query(
+                "UPDATE det_provider_keys SET key_id = $1, public_key = $2, sealed_secret = $3, \
+                 kek_id = $4 WHERE provider = $5",
+            )
+            .bind(row[0].clone())
+            .bind(row[1].clone())
+            .bind(row[2].clone())
+            .bind(row[3].clone())
+            .bind(provider)
+            .execute(s.pool())
+            .await
+            .unwrap();
+        };
+        let refused = |provider: &'static str| async move {
+            keys::provider_key(s, &actor(), provider, now())
+                .await
+                .unwrap_err()
+                .to_string()
+        };
+        // One hex digit of the sealed value changed.
+        let blob = p1[2].clone().unwrap();
+        let last = blob.len() - 1;
+        let flipped = if &blob[last..] == "0" { "1" } else { "0" };
+        let mut tampered = p1.clone();
+        tampered[2] = Some(format!("{}{flipped}", &blob[..last]));
+        set("P1", tampered).await;
+        let e = refused("P1").await;
+        assert!(e.contains("does not authenticate"), "{}: {e}", db.label);
+        assert!(e.contains("signing key of provider `P1`"), "{e}");
+        // Cut short, or not the sealed form.
+        let mut short = p1.clone();
+        short[2] = Some(blob[..20].to_string());
+        set("P1", short).await;
+        assert!(refused("P1").await.contains("not in the sealed form"));
+        set("P1", p1.clone()).await;
+        keys::provider_key(s, &actor(), "P1", now()).await.unwrap();
+        // P1's sealed secret moved into P2's row, alone or with P1's key id
+        // and public key: it does not open there.
+        let mut moved = p2.clone();
+        moved[2] = p1[2].clone();
+        set("P2", moved).await;
+        assert!(refused("P2").await.contains("does not authenticate"));
+        set("P2", p1.clone()).await;
+        let e = refused("P2").await;
+        assert!(e.contains("does not authenticate"), "{}: {e}", db.label);
+        // Put back, it opens again.
+        set("P2", p2.clone()).await;
+        keys::provider_key(s, &actor(), "P2", now()).await.unwrap();
+    }
+}
