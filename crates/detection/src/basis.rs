@@ -17,7 +17,7 @@ use bulwark_core::{Country, Id, Timestamp};
 use bulwark_store::{Actor, AuditEntry, Store};
 
 use crate::error::{DetectionError, Result, corrupt};
-use crate::vocab::{BasisKind, BasisStatus, ContentType, Instrument};
+use crate::vocab::{BasisKind, BasisStatus, Category, ContentType, Instrument};
 
 /// Marker type of basis ids.
 #[derive(Debug)]
@@ -623,6 +623,22 @@ pub fn check_in_force(b: &Basis, service: Option<&str>, now: Timestamp) -> Resul
         }
     }
     Ok(())
+}
+
+/// Whether indicators of `category` may be matched under a basis of `kind`.
+/// Both kinds Bulwark models concern child sexual abuse only: a detection
+/// order executes with the EU Centre's indicators of child sexual abuse
+/// (CSA proposal Art. 10(1), Art. 44(1)(a)); voluntary detection is a
+/// derogation for combating child sexual abuse online (Regulation (EU)
+/// 2021/1232 Art. 1). Terrorist-content indicators are never matched under
+/// them: detecting terrorist content is a specific measure under the TCO
+/// Regulation (EU) 2021/784 Art. 5, a basis Bulwark does not model.
+pub fn covers_category(kind: BasisKind, category: Category) -> bool {
+    match kind {
+        BasisKind::Order | BasisKind::Voluntary => {
+            matches!(category, Category::Csam | Category::Test)
+        }
+    }
 }
 
 /// A convenience for demos and tests: a voluntary basis under the instrument

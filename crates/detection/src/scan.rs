@@ -227,8 +227,10 @@ pub fn evaluate(matcher: &Matcher, basis: &Basis, item: &ScanItem<'_>) -> Result
         outcome: Outcome::NoMatch,
         candidates: Vec::new(),
     };
-    let allowed =
-        |c: &Candidate| basis.facts.lists.is_empty() || basis.facts.lists.contains(&c.meta.list_id);
+    let allowed = |c: &Candidate| {
+        crate::basis::covers_category(basis.facts.kind, c.meta.category)
+            && (basis.facts.lists.is_empty() || basis.facts.lists.contains(&c.meta.list_id))
+    };
     // Exact copies first (cheap, spec detection.md 6.5 item 13), then PDQ.
     let mut found: Vec<Candidate> = Vec::new();
     if let Some((md5, sha)) = exact {

@@ -361,6 +361,63 @@ fn entry(id: &str, hex: &str) -> IndicatorEntry {
     }
 }
 
+/// Both kinds of basis concern child sexual abuse only (CSA proposal Art.
+/// 10(1) and 44(1)(a); Regulation (EU) 2021/1232 Art. 1): a terrorist-content
+/// indicator never matches under them (TCO Regulation Art. 5 specific
+/// measures are not modelled), the same hash on a CSAM list does.
+#[tokio::test]
+async fn terrorist_indicators_never_match_under_csa_bases() {
+    let key = KeyPair::generate("EU Centre (test)");
+    let h = "5a5a0f0f3c3c9696a5a5f0f0c3c369695a5a0f0f3c3c9696a5a5f0f0c3c36969";
+    for db in dbs().await {
+        let s = &db.store;
+        let (_, d) = seeded(s).await;
+        lists::trust_key(s, &actor(), &key.public(), now(), "t")
+            .await
+            .unwrap();
+        let mut tco = payload(1, None, vec![entry("t1", h)], vec![]);
+        tco.list_id = "TCO".into();
+        tco.category = Category::Terrorist;
+        lists::import(s, &actor(), &sign_list(&key, &tco).unwrap(), now(), "t")
+            .await
+            .unwrap();
+        let scan_hash = |m: Matcher| async move {
+            scan::scan(
+                s,
+                &m,
+                &actor(),
+                demo::DEMO_PROVIDER,
+                d.basis.id,
+                None,
+                &[ScanItem {
+                    content_ref: Some("item-1".into()),
+                    input: ScanInput::Hash {
+                        pdq: h,
+                        quality: 100,
+                    },
+                }],
+                now(),
+                "test",
+            )
+            .await
+            .unwrap()
+            .remove(0)
+        };
+        let r = scan_hash(Matcher::load(s).await.unwrap()).await;
+        assert_eq!(r.outcome, Outcome::NoMatch, "{}", db.label);
+        assert!(!r.matched && r.matches.is_empty(), "{}", db.label);
+        let mut csam = payload(1, None, vec![entry("c1", h)], vec![]);
+        csam.list_id = "CSAM".into();
+        lists::import(s, &actor(), &sign_list(&key, &csam).unwrap(), now(), "t")
+            .await
+            .unwrap();
+        let r = scan_hash(Matcher::load(s).await.unwrap()).await;
+        assert_eq!(r.outcome, Outcome::Matched, "{}", db.label);
+        assert_eq!(r.matches.len(), 1, "{}", db.label);
+        assert_eq!(r.matches[0].list_id, "CSAM", "{}", db.label);
+    }
+}
+
 #[tokio::test]
 async fn list_import_checks_signature_and_version_chain() {
     let key = KeyPair::generate("EU Centre (test)");
