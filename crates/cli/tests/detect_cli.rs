@@ -80,8 +80,23 @@ fn setup(dir: &Path, db: &str, n: usize) {
         s(&dir.join("v1.signed.json")),
     ]);
     assert!(o.status.success(), "{}", text(&o));
+    // Whose indicators the key signs (CSA proposal Art. 10(1)): a role that
+    // does not exist is refused and nothing is trusted.
+    let o = bulwark(&[
+        "detect",
+        "list",
+        "trust",
+        "--db",
+        db,
+        "--role",
+        "nobody",
+        s(&key),
+    ]);
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+    assert!(text(&o).contains("--role"), "{}", text(&o));
     let o = bulwark(&["detect", "list", "trust", "--db", db, s(&key)]);
     assert!(o.status.success(), "{}", text(&o));
+    assert!(text(&o).contains("(eu_centre)"), "{}", text(&o));
     let o = bulwark(&[
         "detect",
         "list",

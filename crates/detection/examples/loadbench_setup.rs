@@ -24,7 +24,7 @@ use bulwark_core::{MemberStateScope, Role, Timestamp};
 use bulwark_detection::basis;
 use bulwark_detection::lists::{self, IndicatorEntry, ListPayload};
 use bulwark_detection::signing::KeyPair;
-use bulwark_detection::vocab::Category;
+use bulwark_detection::vocab::{Category, IssuerRole};
 use bulwark_pdq::decode::DecodeOptions;
 use bulwark_store::tokens::{self, NewToken};
 use bulwark_store::{Actor, Store};
@@ -183,7 +183,15 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     // the query hashes.
     let mut planted: Vec<String> = Vec::new();
     let key = KeyPair::generate("Loadbench issuer");
-    lists::trust_key(&store, &actor, &key.public(), now, "loadbench").await?;
+    lists::trust_key(
+        &store,
+        &actor,
+        &key.public(),
+        IssuerRole::EuCentre,
+        now,
+        "loadbench",
+    )
+    .await?;
     let t = Instant::now();
     let mut previous: Option<String> = None;
     let mut made = 0usize;

@@ -166,7 +166,15 @@ pub async fn seed(store: &Store, actor: &Actor, now: Timestamp) -> Result<DemoDe
         }
     } else {
         let key = demo_issuer_key();
-        crate::lists::trust_key(store, actor, &key.public(), now, "demo").await?;
+        crate::lists::trust_key(
+            store,
+            actor,
+            &key.public(),
+            crate::vocab::IssuerRole::EuCentre,
+            now,
+            "demo",
+        )
+        .await?;
         let env = sign_list(&key, &demo_list(now)?)?;
         crate::lists::import(store, actor, &env, now, "demo").await?;
     }

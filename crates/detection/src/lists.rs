@@ -20,7 +20,7 @@ use bulwark_store::{Actor, AuditEntry, Store};
 use crate::error::{DetectionError, Result, corrupt};
 use crate::signing::{KeyPair, PublicKey, SignedEnvelope, sha256_hex};
 use crate::sql::ROWS_PER_INSERT;
-use crate::vocab::{Category, IndicatorStatus};
+use crate::vocab::{Category, IndicatorStatus, IssuerRole};
 
 /// One indicator as a list carries it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
@@ -202,11 +202,46 @@ pub fn digest_of(envelope: &SignedEnvelope) -> String {
     sha256_hex(envelope.payload.as_bytes())
 }
 
-/// Registers `key` as a trusted list issuer's key.
+/// A list issuer's public key to trust, with whose indicators it signs.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TrustedKey {
+    /// Who signs with it.
+    pub issuer: String,
+    /// [`crate::signing::key_id`] of the key.
+    pub key_id: String,
+    /// The 32-byte Ed25519 public key, hex.
+    pub public_key: String,
+    /// `eu_centre` (the default: the only source a detection order may use,
+    /// CSA proposal Art. 10(1)) or `other` (e.g. a hotline named in a
+    /// voluntary basis).
+    #[serde(default = "eu_centre")]
+    pub role: IssuerRole,
+}
+
+fn eu_centre() -> IssuerRole {
+    IssuerRole::EuCentre
+}
+
+impl TrustedKey {
+    /// The public key without its role.
+    pub fn public(&self) -> PublicKey {
+        PublicKey {
+            issuer: self.issuer.clone(),
+            key_id: self.key_id.clone(),
+            public_key: self.public_key.clone(),
+        }
+    }
+}
+
+/// Registers `key` as a trusted list issuer's key, signing indicators of
+/// `role` (only [`IssuerRole::EuCentre`] keys' lists serve detection orders,
+/// CSA proposal Art. 10(1)).
 pub async fn trust_key(
     store: &Store,
     actor: &Actor,
     key: &PublicKey,
+    role: IssuerRole,
     now: Timestamp,
     purpose: &str,
 ) -> Result<()> {
@@ -223,12 +258,13 @@ pub async fn trust_key(
         )));
     }
     sqlx::query(
-        "INSERT INTO det_trusted_keys (key_id, issuer, public_key, added_at) VALUES ($1, $2, $3, $4)",
+        "INSERT INTO det_trusted_keys (key_id, issuer, public_key, added_at, role) VALUES ($1, $2, $3, $4, $5)",
     )
     .bind(&key.key_id)
     .bind(&key.issuer)
     .bind(&key.public_key)
     .bind(now.unix_micros())
+    .bind(role.as_str())
     .execute(tx.conn())
     .await?;
     tx.commit(
@@ -238,7 +274,7 @@ pub async fn trust_key(
             format!("key:{}", key.key_id),
             purpose,
         )
-        .with_details(serde_json::json!({ "issuer": key.issuer })),
+        .with_details(serde_json::json!({ "issuer": key.issuer, "role": role.as_str() })),
     )
     .await?;
     Ok(())

@@ -12,7 +12,7 @@
 //! indicators are in the index, so a disabled, quarantined or removed
 //! indicator can never match.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::RwLock;
 use std::sync::atomic::{AtomicI64, Ordering};
 
@@ -23,7 +23,7 @@ use bulwark_store::Store;
 
 use crate::error::{DetectionError, Result, corrupt};
 use crate::sync;
-use crate::vocab::Category;
+use crate::vocab::{Category, IssuerRole};
 
 /// Converts a PDQ hash to the index's hash type (both spell the same 32
 /// bytes in hex order).
@@ -83,6 +83,8 @@ struct Inner {
     /// out touches only its own entries (not every exact-hash bucket).
     exact_of: HashMap<i64, ExactHashes>,
     versions: HashMap<String, u64>,
+    /// The lists signed by a key trusted as the EU Centre's.
+    eu_centre_lists: HashSet<String>,
     negative: HashMap<String, Vec<NegativeEntry>>,
 }
 
@@ -103,6 +105,7 @@ impl Default for Inner {
             sha256: HashMap::new(),
             exact_of: HashMap::new(),
             versions: HashMap::new(),
+            eu_centre_lists: HashSet::new(),
             negative: HashMap::new(),
         }
     }
@@ -194,17 +197,27 @@ async fn read_active_range(
     Ok(())
 }
 
-/// Every list's applied version.
-async fn list_versions(store: &Store) -> Result<HashMap<String, u64>> {
+/// Every list's applied version, and the lists whose signing key is trusted
+/// as the EU Centre's.
+async fn list_states(store: &Store) -> Result<(HashMap<String, u64>, HashSet<String>)> {
     let mut versions = HashMap::new();
-    for r in sqlx::query("SELECT list_id, version FROM det_lists")
-        .fetch_all(store.pool())
-        .await?
+    let mut eu_centre = HashSet::new();
+    for r in sqlx::query(
+        "SELECT l.list_id, l.version, k.role FROM det_lists l \
+         LEFT JOIN det_trusted_keys k ON k.key_id = l.key_id",
+    )
+    .fetch_all(store.pool())
+    .await?
     {
+        let list_id: String = r.try_get("list_id")?;
         let v: i64 = r.try_get("version")?;
-        versions.insert(r.try_get("list_id")?, v as u64);
+        let role: Option<String> = r.try_get("role")?;
+        if role.as_deref() == Some(IssuerRole::EuCentre.as_str()) {
+            eu_centre.insert(list_id.clone());
+        }
+        versions.insert(list_id, v as u64);
     }
-    Ok(versions)
+    Ok((versions, eu_centre))
 }
 
 /// Negative-list entries by provider: all, or those of changes
@@ -372,7 +385,7 @@ impl Matcher {
         }
         inner.index = HammingIndex::build(pairs, Config::default())
             .map_err(|e| corrupt("det_indicators", e))?;
-        inner.versions = list_versions(store).await?;
+        (inner.versions, inner.eu_centre_lists) = list_states(store).await?;
         for (provider, entry) in negative_entries(store, None).await? {
             inner.add_negative(provider, entry);
         }
@@ -404,6 +417,12 @@ impl Matcher {
     /// The applied version of `list_id`.
     pub fn list_version(&self, list_id: &str) -> Option<u64> {
         self.read().versions.get(list_id).copied()
+    }
+
+    /// Whether `list_id` is signed by a key trusted as the EU Centre's (only
+    /// those lists serve a detection order, CSA proposal Art. 10(1)).
+    pub fn is_eu_centre_list(&self, list_id: &str) -> bool {
+        self.read().eu_centre_lists.contains(list_id)
     }
 
     /// The newest change (see [`crate::sync`]) this matcher has applied.
@@ -442,12 +461,13 @@ impl Matcher {
         applied += batch.len();
         self.apply_rows(&mut batch)?;
         let negatives = negative_entries(store, Some((from, to))).await?;
-        let versions = list_versions(store).await?;
+        let (versions, eu_centre_lists) = list_states(store).await?;
         let mut g = self.write();
         for (provider, entry) in negatives {
             g.add_negative(provider, entry);
         }
         g.versions = versions;
+        g.eu_centre_lists = eu_centre_lists;
         drop(g);
         self.applied.store(to, Ordering::Release);
         Ok(applied)

@@ -24,7 +24,7 @@ use crate::basis::{Basis, BasisId};
 use crate::error::{DetectionError, Result};
 use crate::matcher::{Candidate, Matcher, to_index_hash};
 use crate::sql::CachedInsert;
-use crate::vocab::Category;
+use crate::vocab::{BasisKind, Category};
 
 /// Images up to this many pixels are hashed with the thread's reused [`Hasher`]; larger
 /// ones get a fresh hasher whose buffers are freed afterwards, so no thread keeps a
@@ -227,9 +227,13 @@ pub fn evaluate(matcher: &Matcher, basis: &Basis, item: &ScanItem<'_>) -> Result
         outcome: Outcome::NoMatch,
         candidates: Vec::new(),
     };
+    // A detection order executes with the EU Centre's indicators only (CSA
+    // proposal Art. 10(1)); a voluntary basis may also use other sources.
+    let order = basis.facts.kind == BasisKind::Order;
     let allowed = |c: &Candidate| {
         crate::basis::covers_category(basis.facts.kind, c.meta.category)
             && (basis.facts.lists.is_empty() || basis.facts.lists.contains(&c.meta.list_id))
+            && (!order || matcher.is_eu_centre_list(&c.meta.list_id))
     };
     // Exact copies first (cheap, spec detection.md 6.5 item 13), then PDQ.
     let mut found: Vec<Candidate> = Vec::new();

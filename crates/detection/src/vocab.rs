@@ -27,6 +27,17 @@ bulwark_core::text_enum! {
 }
 
 bulwark_core::text_enum! {
+    /// Whose indicators a trusted issuer key signs.
+    pub enum IssuerRole: "issuer role" {
+        /// The EU Centre (CSA proposal Art. 44): the only source of indicators a
+        /// detection order may use (Art. 10(1)).
+        EuCentre = "eu_centre",
+        /// Another source (a hotline or organisation named in a voluntary basis).
+        Other = "other",
+    }
+}
+
+bulwark_core::text_enum! {
     /// The kind of legal basis for scanning.
     pub enum BasisKind: "basis kind" {
         /// A detection order (CSA proposal Arts 7-10).

@@ -372,7 +372,7 @@ async fn terrorist_indicators_never_match_under_csa_bases() {
     for db in dbs().await {
         let s = &db.store;
         let (_, d) = seeded(s).await;
-        lists::trust_key(s, &actor(), &key.public(), now(), "t")
+        lists::trust_key(s, &actor(), &key.public(), IssuerRole::EuCentre, now(), "t")
             .await
             .unwrap();
         let mut tco = payload(1, None, vec![entry("t1", h)], vec![]);
@@ -418,6 +418,103 @@ async fn terrorist_indicators_never_match_under_csa_bases() {
     }
 }
 
+/// A detection order executes with the EU Centre's indicators only (CSA
+/// proposal Art. 10(1)): a list signed by a key trusted as another source (a
+/// hotline) never matches under an order, and does under a voluntary basis.
+#[tokio::test]
+async fn csa_art_10_1_orders_use_only_eu_centre_indicators() {
+    let centre = KeyPair::generate("EU Centre (test)");
+    let hotline = KeyPair::generate("Hotline (test)");
+    let h_centre = "0f0f0f0f5a5a5a5a3c3c3c3c969696960f0f0f0f5a5a5a5a3c3c3c3c96969696";
+    let h_hotline = "f0f0f0f0a5a5a5a5c3c3c3c369696969f0f0f0f0a5a5a5a5c3c3c3c369696969";
+    for db in dbs().await {
+        let s = &db.store;
+        let (_, d) = seeded(s).await;
+        lists::trust_key(
+            s,
+            &actor(),
+            &centre.public(),
+            IssuerRole::EuCentre,
+            now(),
+            "t",
+        )
+        .await
+        .unwrap();
+        lists::trust_key(
+            s,
+            &actor(),
+            &hotline.public(),
+            IssuerRole::Other,
+            now(),
+            "t",
+        )
+        .await
+        .unwrap();
+        let mut a = payload(1, None, vec![entry("c1", h_centre)], vec![]);
+        a.list_id = "CENTRE".into();
+        let mut b = payload(1, None, vec![entry("h1", h_hotline)], vec![]);
+        b.list_id = "HOTLINE".into();
+        b.issuer = "Hotline (test)".into();
+        lists::import(s, &actor(), &sign_list(&centre, &a).unwrap(), now(), "t")
+            .await
+            .unwrap();
+        lists::import(s, &actor(), &sign_list(&hotline, &b).unwrap(), now(), "t")
+            .await
+            .unwrap();
+        let m = Matcher::load(s).await.unwrap();
+        assert!(m.is_eu_centre_list("CENTRE") && !m.is_eu_centre_list("HOTLINE"));
+        // An order received five months ago, in force since last month.
+        let mut o = order(
+            now().plus(TimeDelta::days(-150)),
+            now().plus(TimeDelta::days(-30)),
+            now().plus(TimeDelta::days(300)),
+            vec![ContentType::Known],
+        );
+        o.provider = demo::DEMO_PROVIDER.into();
+        o.service = demo::DEMO_SERVICE.into();
+        let ob = basis::create(s, &actor(), o, now(), "t").await.unwrap();
+        let scan_hash = |basis: basis::BasisId, h: &'static str| {
+            let m = &m;
+            async move {
+                scan::scan(
+                    s,
+                    m,
+                    &actor(),
+                    demo::DEMO_PROVIDER,
+                    basis,
+                    None,
+                    &[ScanItem {
+                        content_ref: None,
+                        input: ScanInput::Hash {
+                            pdq: h,
+                            quality: 100,
+                        },
+                    }],
+                    now(),
+                    "test",
+                )
+                .await
+                .unwrap()
+                .remove(0)
+            }
+        };
+        let r = scan_hash(ob.id, h_centre).await;
+        assert_eq!(r.outcome, Outcome::Matched, "{}", db.label);
+        assert_eq!(r.matches[0].list_id, "CENTRE");
+        let r = scan_hash(ob.id, h_hotline).await;
+        assert_eq!(
+            r.outcome,
+            Outcome::NoMatch,
+            "{}: hotline list under an order",
+            db.label
+        );
+        // The voluntary basis may use the hotline's list.
+        let r = scan_hash(d.basis.id, h_hotline).await;
+        assert_eq!(r.outcome, Outcome::Matched, "{}", db.label);
+        assert_eq!(r.matches[0].list_id, "HOTLINE");
+    }
+}
+
 #[tokio::test]
 async fn list_import_checks_signature_and_version_chain() {
     let key = KeyPair::generate("EU Centre (test)");
@@ -432,7 +529,7 @@ async fn list_import_checks_signature_and_version_chain() {
             .await
             .unwrap_err();
         assert!(e.to_string().contains("not a trusted issuer key"), "{e}");
-        lists::trust_key(s, &actor(), &key.public(), now(), "t")
+        lists::trust_key(s, &actor(), &key.public(), IssuerRole::EuCentre, now(), "t")
             .await
             .unwrap();
         // Tampered payload: refused.
@@ -513,7 +610,7 @@ async fn large_versions_apply_as_diffs_and_refuse_whole() {
     let key = KeyPair::generate("EU Centre (test)");
     for db in dbs().await {
         let s = &db.store;
-        lists::trust_key(s, &actor(), &key.public(), now(), "t")
+        lists::trust_key(s, &actor(), &key.public(), IssuerRole::EuCentre, now(), "t")
             .await
             .unwrap();
         let m = Matcher::load(s).await.unwrap();

@@ -864,21 +864,18 @@ async fn list_versions_and_indicator_controls_reach_the_live_matcher() {
     )
     .await;
     assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
-    let (s, _) = post(
-        &server,
-        &provider,
-        "/keys",
-        serde_json::to_value(hotline.public()).unwrap(),
-    )
-    .await;
-    assert_eq!(s, StatusCode::CREATED);
-    let (s, _) = post(
-        &server,
-        &provider,
-        "/keys",
-        serde_json::to_value(hotline.public()).unwrap(),
-    )
-    .await;
+    // A hotline is not the EU Centre: its lists serve voluntary detection
+    // only (CSA proposal Art. 10(1)). An unknown role is refused by name.
+    let mut key = serde_json::to_value(hotline.public()).unwrap();
+    key["role"] = "nobody".into();
+    let (s, body) = post(&server, &provider, "/keys", key.clone()).await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    assert!(body.to_string().contains("role"), "{body}");
+    key["role"] = "other".into();
+    let (s, body) = post(&server, &provider, "/keys", key.clone()).await;
+    assert_eq!(s, StatusCode::CREATED, "{body}");
+    assert_eq!(body["role"], "other", "{body}");
+    let (s, _) = post(&server, &provider, "/keys", key).await;
     assert_eq!(s, StatusCode::CONFLICT);
     let (s, _) = post(
         &server,

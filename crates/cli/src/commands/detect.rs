@@ -17,7 +17,7 @@ use bulwark_detection::lists::{self, ListPayload};
 use bulwark_detection::review::{self, ReviewDecision};
 use bulwark_detection::scan::{self, ScanInput, ScanItem};
 use bulwark_detection::signing::{KeyPair, PublicKey};
-use bulwark_detection::vocab::{Decision, IndicatorStatus};
+use bulwark_detection::vocab::{Decision, IndicatorStatus, IssuerRole};
 use bulwark_detection::{DetectionError, Matcher, demo, retention, transparency};
 use bulwark_store::{Actor, Store};
 use indicatif::{ProgressBar, ProgressStyle};
@@ -188,6 +188,11 @@ pub enum ListCommand {
         db: DbArgs,
         /// The public key file (a key pair file works too: only its public half is used).
         file: PathBuf,
+        /// Whose indicators the key signs: `eu_centre` (the only source a
+        /// detection order may use, CSA proposal Art. 10(1)) or `other` (e.g. a
+        /// hotline named in a voluntary basis).
+        #[arg(long, default_value = "eu_centre")]
+        role: IssuerRole,
     },
 }
 
@@ -368,7 +373,7 @@ pub fn run(cmd: DetectCommand) -> anyhow::Result<ExitCode> {
                 );
                 Ok(ExitCode::SUCCESS)
             }
-            DetectCommand::List(ListCommand::Trust { db, file }) => {
+            DetectCommand::List(ListCommand::Trust { db, file, role }) => {
                 let v: serde_json::Value = json_file(&file)?;
                 let key = PublicKey {
                     issuer: v["issuer"].as_str().unwrap_or_default().to_string(),
@@ -376,12 +381,12 @@ pub fn run(cmd: DetectCommand) -> anyhow::Result<ExitCode> {
                     public_key: v["public_key"].as_str().unwrap_or_default().to_string(),
                 };
                 let store = open(&db).await?;
-                let r = lists::trust_key(&store, &actor, &key, now, "trust issuer key")
+                let r = lists::trust_key(&store, &actor, &key, role, now, "trust issuer key")
                     .await
                     .map_err(map);
                 store.close().await;
                 r?;
-                println!("trusted key {} of {}", key.key_id, key.issuer);
+                println!("trusted key {} of {} ({role})", key.key_id, key.issuer);
                 Ok(ExitCode::SUCCESS)
             }
             DetectCommand::Basis(BasisCommand::Show { db, json }) => {

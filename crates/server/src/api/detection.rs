@@ -25,7 +25,7 @@ use bulwark_detection::basis::{self, Basis, BasisId, NewBasis};
 use bulwark_detection::complaints::{
     self, Complaint, ComplaintDecision, ComplaintId, NewComplaint,
 };
-use bulwark_detection::lists::{self, IndicatorView, ListChange, ListSummary};
+use bulwark_detection::lists::{self, IndicatorView, ListChange, ListSummary, TrustedKey};
 use bulwark_detection::recorder::ScanJob;
 use bulwark_detection::removal::{
     self, NewRemovalOrder, RemovalAction, RemovalId, RemovalOrderView,
@@ -34,7 +34,7 @@ use bulwark_detection::reports::{self, NewReport, Report};
 use bulwark_detection::retention::{self, PurgeReport};
 use bulwark_detection::review::{self, ErrorRate, MatchDetail, MatchView, ReviewDecision};
 use bulwark_detection::scan::{self, MatchId, ScanInput, ScanItem, ScanResult};
-use bulwark_detection::signing::{PublicKey, SignedEnvelope};
+use bulwark_detection::signing::SignedEnvelope;
 use bulwark_detection::transparency::{self, Figures};
 use bulwark_detection::vocab::{BasisKind, BasisStatus, IndicatorStatus};
 use bulwark_detection::{DetectionError, Matcher};
@@ -434,10 +434,10 @@ pub async fn import_list(
     post,
     path = "/api/v1/detection/keys",
     tag = "detection",
-    request_body = PublicKey,
+    request_body = TrustedKey,
     params(("X-Purpose" = Option<String>, Header, description = "Why, for the audit log")),
     responses(
-        (status = 201, description = "Trusted", body = PublicKey),
+        (status = 201, description = "Trusted", body = TrustedKey),
         (status = 401, description = "No valid token", body = crate::error::ErrorBody),
         (status = 403, description = "Role lacking", body = crate::error::ErrorBody),
         (status = 409, description = "Already trusted", body = crate::error::ErrorBody),
@@ -449,12 +449,13 @@ pub async fn trust_key(
     State(app): State<AppState>,
     Caller(caller): Caller,
     Purpose(purpose): Purpose,
-    ApiJson(key): ApiJson<PublicKey>,
-) -> Answer<(StatusCode, Json<PublicKey>)> {
+    ApiJson(key): ApiJson<TrustedKey>,
+) -> Answer<(StatusCode, Json<TrustedKey>)> {
     lists::trust_key(
         &app.store,
         &caller.actor(),
-        &key,
+        &key.public(),
+        key.role,
         Timestamp::now(),
         &purpose,
     )
