@@ -80,6 +80,32 @@ async fn scan_one(
     .map(|mut v| v.remove(0))
 }
 
+/// Scans one precomputed hash (quality 100) as the demo provider.
+async fn scan_hash(
+    store: &Store,
+    m: &Matcher,
+    basis: basis::BasisId,
+    pdq: &str,
+) -> scan::ScanResult {
+    scan::scan(
+        store,
+        m,
+        &actor(),
+        demo::DEMO_PROVIDER,
+        basis,
+        None,
+        &[ScanItem {
+            content_ref: None,
+            input: ScanInput::Hash { pdq, quality: 100 },
+        }],
+        now(),
+        "test",
+    )
+    .await
+    .unwrap()
+    .remove(0)
+}
+
 #[tokio::test]
 async fn demo_images_have_usable_quality_and_match_themselves() {
     for i in 0..demo::DEMO_IMAGES {
@@ -381,29 +407,8 @@ async fn terrorist_indicators_never_match_under_csa_bases() {
         lists::import(s, &actor(), &sign_list(&key, &tco).unwrap(), now(), "t")
             .await
             .unwrap();
-        let scan_hash = |m: Matcher| async move {
-            scan::scan(
-                s,
-                &m,
-                &actor(),
-                demo::DEMO_PROVIDER,
-                d.basis.id,
-                None,
-                &[ScanItem {
-                    content_ref: Some("item-1".into()),
-                    input: ScanInput::Hash {
-                        pdq: h,
-                        quality: 100,
-                    },
-                }],
-                now(),
-                "test",
-            )
-            .await
-            .unwrap()
-            .remove(0)
-        };
-        let r = scan_hash(Matcher::load(s).await.unwrap()).await;
+        let m = Matcher::load(s).await.unwrap();
+        let r = scan_hash(s, &m, d.basis.id, h).await;
         assert_eq!(r.outcome, Outcome::NoMatch, "{}", db.label);
         assert!(!r.matched && r.matches.is_empty(), "{}", db.label);
         let mut csam = payload(1, None, vec![entry("c1", h)], vec![]);
@@ -411,7 +416,8 @@ async fn terrorist_indicators_never_match_under_csa_bases() {
         lists::import(s, &actor(), &sign_list(&key, &csam).unwrap(), now(), "t")
             .await
             .unwrap();
-        let r = scan_hash(Matcher::load(s).await.unwrap()).await;
+        let m = Matcher::load(s).await.unwrap();
+        let r = scan_hash(s, &m, d.basis.id, h).await;
         assert_eq!(r.outcome, Outcome::Matched, "{}", db.label);
         assert_eq!(r.matches.len(), 1, "{}", db.label);
         assert_eq!(r.matches[0].list_id, "CSAM", "{}", db.label);
@@ -473,35 +479,10 @@ async fn csa_art_10_1_orders_use_only_eu_centre_indicators() {
         o.provider = demo::DEMO_PROVIDER.into();
         o.service = demo::DEMO_SERVICE.into();
         let ob = basis::create(s, &actor(), o, now(), "t").await.unwrap();
-        let scan_hash = |basis: basis::BasisId, h: &'static str| {
-            let m = &m;
-            async move {
-                scan::scan(
-                    s,
-                    m,
-                    &actor(),
-                    demo::DEMO_PROVIDER,
-                    basis,
-                    None,
-                    &[ScanItem {
-                        content_ref: None,
-                        input: ScanInput::Hash {
-                            pdq: h,
-                            quality: 100,
-                        },
-                    }],
-                    now(),
-                    "test",
-                )
-                .await
-                .unwrap()
-                .remove(0)
-            }
-        };
-        let r = scan_hash(ob.id, h_centre).await;
+        let r = scan_hash(s, &m, ob.id, h_centre).await;
         assert_eq!(r.outcome, Outcome::Matched, "{}", db.label);
         assert_eq!(r.matches[0].list_id, "CENTRE");
-        let r = scan_hash(ob.id, h_hotline).await;
+        let r = scan_hash(s, &m, ob.id, h_hotline).await;
         assert_eq!(
             r.outcome,
             Outcome::NoMatch,
@@ -509,7 +490,7 @@ async fn csa_art_10_1_orders_use_only_eu_centre_indicators() {
             db.label
         );
         // The voluntary basis may use the hotline's list.
-        let r = scan_hash(d.basis.id, h_hotline).await;
+        let r = scan_hash(s, &m, d.basis.id, h_hotline).await;
         assert_eq!(r.outcome, Outcome::Matched, "{}", db.label);
         assert_eq!(r.matches[0].list_id, "HOTLINE");
     }
