@@ -351,3 +351,31 @@ fn serve_refuses_a_key_file_other_than_the_one_keys_were_sealed_with() {
         stop(child);
     }
 }
+
+/// A SQLite database whose keys are sealed, started without its key file:
+/// refused with the missing file and the key id named (exit 2), and no new
+/// key file is made in its place (a new key could not open the keys).
+#[test]
+fn a_lost_key_file_is_not_replaced_by_a_new_one() {
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let db = rt.block_on(bulwark_store::testing::sqlite());
+    rt.block_on(seal_a_provider_key(&db.location, &db.key_file));
+    let id = finish(command(&["key-file", "id", s(&db.key_file), "--json"]));
+    let id: serde_json::Value = serde_json::from_slice(&id.stdout).unwrap();
+    std::fs::remove_file(&db.key_file).unwrap();
+    let o = finish(command(&[
+        "serve",
+        "--addr",
+        "127.0.0.1:0",
+        "--db",
+        &db.location,
+        "--key-file",
+        s(&db.key_file),
+    ]));
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(err.contains("does not exist"), "{err}");
+    assert!(err.contains(id["kek_id"].as_str().unwrap()), "{err}");
+    assert!(!db.key_file.exists(), "a new key file was made");
+    assert!(!text(&o).contains("listening on"), "{}", text(&o));
+}

@@ -179,6 +179,23 @@ pub async fn provider_key(
     )))
 }
 
+/// The id of the key-encryption key some stored signing key is sealed with,
+/// if any (`None` also for a database from before migration 2005, whose
+/// secrets are still plain). Reads only; no key needed.
+pub async fn sealed_with(store: &Store) -> Result<Option<String>> {
+    let row = sqlx::query(
+        "SELECT kek_id FROM det_provider_keys WHERE kek_id IS NOT NULL ORDER BY provider LIMIT 1",
+    )
+    .fetch_optional(store.pool())
+    .await;
+    match row {
+        Ok(Some(r)) => Ok(Some(r.try_get("kek_id")?)),
+        // No table or no column yet: nothing is sealed.
+        Ok(None) | Err(sqlx::Error::Database(_)) => Ok(None),
+        Err(e) => Err(e.into()),
+    }
+}
+
 /// Brings the stored keys under the store's key-encryption key; called at
 /// every start with a key file ([`crate::migrate`]).
 ///

@@ -28,6 +28,36 @@ pub struct KeyFileArgs {
 /// SQLite: the given key file, or `<db file>.key`, created if absent.
 /// PostgreSQL: the given key file, which must exist (a file made here would
 /// not be the one the other servers use).
+/// Refuses to start a SQLite database whose key file is missing while the
+/// database already holds secrets sealed with a key: a new key file could
+/// not open them, so none is made; the operator restores the old one.
+pub async fn refuse_lost_key(location: &str, args: &KeyFileArgs) -> anyhow::Result<()> {
+    if Backend::of_location(location)? != Backend::Sqlite {
+        return Ok(());
+    }
+    let Some(default) = bulwark_store::kek::default_key_file(location)? else {
+        return Ok(());
+    };
+    let key_file = args.key_file.clone().unwrap_or_else(|| default.clone());
+    // The database file is the default key file's name without `.key`.
+    let database = default.with_extension("");
+    if key_file.exists() || !database.exists() {
+        return Ok(());
+    }
+    let store = bulwark_store::Store::open(location).await?;
+    let sealed = bulwark_detection::keys::sealed_with(&store).await;
+    store.close().await;
+    if let Some(kek_id) = sealed? {
+        return Err(UsageError(format!(
+            "key file {}: does not exist, and the database holds report-signing keys sealed \
+             with key {kek_id}: restore that key file (a new key could not open them)",
+            key_file.display()
+        ))
+        .into());
+    }
+    Ok(())
+}
+
 pub fn load(location: &str, args: &KeyFileArgs) -> anyhow::Result<Kek> {
     let backend = Backend::of_location(location)?;
     let path = match (&args.key_file, backend) {

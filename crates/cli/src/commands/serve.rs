@@ -46,6 +46,7 @@ pub fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
             (None, false) => "bulwark.db".to_string(),
         };
         // The key file first: a bad one leaves no database behind.
+        super::keyfile::refuse_lost_key(&location, &args.key).await?;
         let kek = super::keyfile::load(&location, &args.key)?;
         tracing::info!(
             key_file = %kek.path().display(),
