@@ -284,6 +284,26 @@ async fn seal_a_provider_key(location: &str, key_file: &Path) {
     store.close().await;
 }
 
+/// The key id of a key file, through `bulwark key-file id --json`.
+fn key_id(key_file: &Path) -> String {
+    let o = finish(command(&["key-file", "id", s(key_file), "--json"]));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    v["kek_id"].as_str().unwrap().to_string()
+}
+
+/// `bulwark serve` on `location` with `key_file`, expected to stop by itself.
+fn serve_once(location: &str, key_file: &Path) -> Output {
+    finish(command(&[
+        "serve",
+        "--addr",
+        "127.0.0.1:0",
+        "--db",
+        location,
+        "--key-file",
+        s(key_file),
+    ]))
+}
+
 #[test]
 fn serve_refuses_a_key_file_other_than_the_one_keys_were_sealed_with() {
     let rt = tokio::runtime::Runtime::new().unwrap();
@@ -291,20 +311,11 @@ fn serve_refuses_a_key_file_other_than_the_one_keys_were_sealed_with() {
     dbs.extend(rt.block_on(bulwark_store::testing::postgres()));
     for db in dbs {
         rt.block_on(seal_a_provider_key(&db.location, &db.key_file));
-        let right = finish(command(&["key-file", "id", s(&db.key_file), "--json"]));
-        let right: serde_json::Value = serde_json::from_slice(&right.stdout).unwrap();
+        let right = key_id(&db.key_file);
         let wrong = db.dir().join("wrong.key");
         let o = finish(command(&["key-file", "new", s(&wrong), "--json"]));
         let wrong_id: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
-        let o = finish(command(&[
-            "serve",
-            "--addr",
-            "127.0.0.1:0",
-            "--db",
-            &db.location,
-            "--key-file",
-            s(&wrong),
-        ]));
+        let o = serve_once(&db.location, &wrong);
         assert_eq!(o.status.code(), Some(2), "{}: {}", db.label, text(&o));
         // Refused before the server listens.
         assert!(
@@ -316,7 +327,7 @@ fn serve_refuses_a_key_file_other_than_the_one_keys_were_sealed_with() {
         let err = String::from_utf8_lossy(&o.stderr);
         let expected = format!(
             "sealed with key {}, key file {} is key {}",
-            right["kek_id"].as_str().unwrap(),
+            right,
             s(&wrong),
             wrong_id["kek_id"].as_str().unwrap()
         );
@@ -360,22 +371,13 @@ fn a_lost_key_file_is_not_replaced_by_a_new_one() {
     let rt = tokio::runtime::Runtime::new().unwrap();
     let db = rt.block_on(bulwark_store::testing::sqlite());
     rt.block_on(seal_a_provider_key(&db.location, &db.key_file));
-    let id = finish(command(&["key-file", "id", s(&db.key_file), "--json"]));
-    let id: serde_json::Value = serde_json::from_slice(&id.stdout).unwrap();
+    let id = key_id(&db.key_file);
     std::fs::remove_file(&db.key_file).unwrap();
-    let o = finish(command(&[
-        "serve",
-        "--addr",
-        "127.0.0.1:0",
-        "--db",
-        &db.location,
-        "--key-file",
-        s(&db.key_file),
-    ]));
+    let o = serve_once(&db.location, &db.key_file);
     assert_eq!(o.status.code(), Some(2), "{}", text(&o));
     let err = String::from_utf8_lossy(&o.stderr);
     assert!(err.contains("does not exist"), "{err}");
-    assert!(err.contains(id["kek_id"].as_str().unwrap()), "{err}");
+    assert!(err.contains(&id), "{err}");
     assert!(!db.key_file.exists(), "a new key file was made");
     assert!(!text(&o).contains("listening on"), "{}", text(&o));
 }

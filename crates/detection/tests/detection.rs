@@ -65,19 +65,7 @@ async fn scan_one(
     bytes: &[u8],
     at: Timestamp,
 ) -> Result<scan::ScanResult, DetectionError> {
-    scan::scan(
-        store,
-        m,
-        &actor(),
-        demo::DEMO_PROVIDER,
-        basis,
-        None,
-        &[image_item(bytes)],
-        at,
-        "test",
-    )
-    .await
-    .map(|mut v| v.remove(0))
+    scan_item(store, m, basis, image_item(bytes), at).await
 }
 
 /// Scans one precomputed hash (quality 100) as the demo provider.
@@ -87,6 +75,21 @@ async fn scan_hash(
     basis: basis::BasisId,
     pdq: &str,
 ) -> scan::ScanResult {
+    let item = ScanItem {
+        content_ref: None,
+        input: ScanInput::Hash { pdq, quality: 100 },
+    };
+    scan_item(store, m, basis, item, now()).await.unwrap()
+}
+
+/// Scans one item as the demo provider under `basis`.
+async fn scan_item(
+    store: &Store,
+    m: &Matcher,
+    basis: basis::BasisId,
+    item: ScanItem<'_>,
+    at: Timestamp,
+) -> Result<scan::ScanResult, DetectionError> {
     scan::scan(
         store,
         m,
@@ -94,16 +97,12 @@ async fn scan_hash(
         demo::DEMO_PROVIDER,
         basis,
         None,
-        &[ScanItem {
-            content_ref: None,
-            input: ScanInput::Hash { pdq, quality: 100 },
-        }],
-        now(),
+        &[item],
+        at,
         "test",
     )
     .await
-    .unwrap()
-    .remove(0)
+    .map(|mut v| v.remove(0))
 }
 
 #[tokio::test]
