@@ -284,6 +284,18 @@ async fn seal_a_provider_key(location: &str, key_file: &Path) {
     store.close().await;
 }
 
+/// A SQLite database, and a PostgreSQL one when the suite has one, each
+/// holding a provider key sealed with its key file.
+fn sealed_dbs() -> Vec<bulwark_store::testing::TestDb> {
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let mut dbs = vec![rt.block_on(bulwark_store::testing::sqlite())];
+    dbs.extend(rt.block_on(bulwark_store::testing::postgres()));
+    for db in &dbs {
+        rt.block_on(seal_a_provider_key(&db.location, &db.key_file));
+    }
+    dbs
+}
+
 /// The key id of a key file, through `bulwark key-file id --json`.
 fn key_id(key_file: &Path) -> String {
     let o = finish(command(&["key-file", "id", s(key_file), "--json"]));
@@ -306,11 +318,7 @@ fn serve_once(location: &str, key_file: &Path) -> Output {
 
 #[test]
 fn serve_refuses_a_key_file_other_than_the_one_keys_were_sealed_with() {
-    let rt = tokio::runtime::Runtime::new().unwrap();
-    let mut dbs = vec![rt.block_on(bulwark_store::testing::sqlite())];
-    dbs.extend(rt.block_on(bulwark_store::testing::postgres()));
-    for db in dbs {
-        rt.block_on(seal_a_provider_key(&db.location, &db.key_file));
+    for db in sealed_dbs() {
         let right = key_id(&db.key_file);
         let wrong = db.dir().join("wrong.key");
         let o = finish(command(&["key-file", "new", s(&wrong), "--json"]));
@@ -334,33 +342,39 @@ fn serve_refuses_a_key_file_other_than_the_one_keys_were_sealed_with() {
         assert!(err.contains(&expected), "{}: {err}", db.label);
         assert!(!err.contains("panicked"), "{err}");
         // With the right key file it serves.
-        let mut child = command(&[
-            "serve",
-            "--addr",
-            "127.0.0.1:0",
-            "--db",
-            &db.location,
-            "--key-file",
-            s(&db.key_file),
-        ])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-        let mut line = String::new();
-        std::io::BufRead::read_line(
-            &mut std::io::BufReader::new(child.stdout.take().unwrap()),
-            &mut line,
-        )
-        .unwrap();
-        let base = line
-            .trim()
-            .strip_prefix("listening on ")
-            .unwrap()
-            .to_string();
-        ready(&base);
-        stop(child);
+        serves(&db.location, &db.key_file);
     }
+}
+
+/// `bulwark serve` on `location` with `key_file` starts, becomes ready and
+/// stops cleanly on SIGTERM.
+fn serves(location: &str, key_file: &Path) {
+    let mut child = command(&[
+        "serve",
+        "--addr",
+        "127.0.0.1:0",
+        "--db",
+        location,
+        "--key-file",
+        s(key_file),
+    ])
+    .stdout(Stdio::piped())
+    .stderr(Stdio::null())
+    .spawn()
+    .unwrap();
+    let mut line = String::new();
+    std::io::BufRead::read_line(
+        &mut std::io::BufReader::new(child.stdout.take().unwrap()),
+        &mut line,
+    )
+    .unwrap();
+    let base = line
+        .trim()
+        .strip_prefix("listening on ")
+        .unwrap_or_else(|| panic!("not serving: {line}"))
+        .to_string();
+    ready(&base);
+    stop(child);
 }
 
 /// A SQLite database whose keys are sealed, started without its key file:
@@ -380,4 +394,91 @@ fn a_lost_key_file_is_not_replaced_by_a_new_one() {
     assert!(err.contains(&id), "{err}");
     assert!(!db.key_file.exists(), "a new key file was made");
     assert!(!text(&o).contains("listening on"), "{}", text(&o));
+}
+
+/// `bulwark key-file rotate` on `location` from `from` to `to`, as JSON.
+fn rotate(location: &str, from: &Path, to: &Path) -> Output {
+    finish(command(&[
+        "key-file",
+        "rotate",
+        "--db",
+        location,
+        "--key-file",
+        s(from),
+        "--to",
+        s(to),
+        "--json",
+    ]))
+}
+
+#[test]
+fn key_file_rotate_reseals_with_the_new_key_and_serve_then_needs_the_new_file() {
+    for db in sealed_dbs() {
+        let old_id = key_id(&db.key_file);
+        let new = db.dir().join("rotated.key");
+        let o = rotate(&db.location, &db.key_file, &new);
+        assert_eq!(o.status.code(), Some(0), "{}: {}", db.label, text(&o));
+        let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+        let new_id = key_id(&new);
+        assert_eq!(v["resealed"], 1, "{v}");
+        assert_eq!(v["from_kek_id"], old_id.as_str());
+        assert_eq!(v["to_kek_id"], new_id.as_str());
+        assert_eq!(v["created"], true);
+        #[cfg(unix)]
+        assert_eq!(mode(&new), 0o600);
+        // The old key file no longer starts the server, naming the new key...
+        let o = serve_once(&db.location, &db.key_file);
+        assert_eq!(o.status.code(), Some(2), "{}: {}", db.label, text(&o));
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert!(err.contains(&format!("sealed with key {new_id}")), "{err}");
+        // ... the new one does.
+        serves(&db.location, &new);
+        // Again: nothing left to re-seal, the existing new file is read.
+        let o = rotate(&db.location, &db.key_file, &new);
+        assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+        let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+        assert_eq!((&v["resealed"], &v["created"]), (&0.into(), &false.into()));
+    }
+}
+
+#[test]
+fn a_refused_rotation_names_the_reason_and_leaves_no_new_key_file() {
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let db = rt.block_on(bulwark_store::testing::sqlite());
+    rt.block_on(seal_a_provider_key(&db.location, &db.key_file));
+    let right = key_id(&db.key_file);
+    let new = db.dir().join("new.key");
+    let refused = |o: Output, why: &str| {
+        assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert!(err.contains(why), "{why}: {err}");
+        assert!(!err.contains("panicked"), "{err}");
+        assert!(!new.exists(), "a new key file was left behind ({why})");
+    };
+    // The same key is no rotation.
+    refused(
+        rotate(&db.location, &db.key_file, &db.key_file),
+        "holds the same key",
+    );
+    // The current key file must exist.
+    refused(
+        rotate(&db.location, &db.dir().join("gone.key"), &new),
+        "does not exist",
+    );
+    // A key file other than the one the keys are sealed with.
+    let wrong = db.dir().join("wrong.key");
+    finish(command(&["key-file", "new", s(&wrong)]));
+    refused(
+        rotate(&db.location, &wrong, &new),
+        &format!("sealed with key {right}"),
+    );
+    // No such database: none is made.
+    let none = db.dir().join("none.db");
+    refused(
+        rotate(s(&none), &db.key_file, &new),
+        "no such database file",
+    );
+    assert!(!none.exists());
+    // Nothing changed: the right key file still serves.
+    serves(&db.location, &db.key_file);
 }

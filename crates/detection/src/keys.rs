@@ -12,6 +12,7 @@
 
 use serde_json::json;
 use sqlx::Row;
+use zeroize::Zeroizing;
 
 use bulwark_core::Timestamp;
 use bulwark_store::seal::{Binding, Sealed};
@@ -94,6 +95,51 @@ fn open(
     };
     let secret = kek.open(&binding, sealed, &what(provider))?;
     key_pair(provider, &secret, key_id, public_key)
+}
+
+/// Seals `secret` (checked against the row's key id and public key) with
+/// `kek` for its row, and proves that the sealed value opens again: a
+/// stored secret is never replaced by a sealed one that does not open.
+fn seal_checked(
+    kek: &Kek,
+    provider: &str,
+    key_id: &str,
+    public_key: &str,
+    secret: &[u8],
+) -> Result<Sealed> {
+    key_pair(provider, secret, key_id, public_key)?;
+    let row = [provider, key_id];
+    let binding = Binding {
+        purpose: SEAL_PURPOSE,
+        row: &row,
+    };
+    let sealed = kek.seal(&binding, secret, &what(provider))?;
+    open(kek, provider, key_id, public_key, &sealed)?;
+    Ok(sealed)
+}
+
+/// Replaces the stored value of `provider`'s key, on an open write
+/// transaction, with `secret` sealed by [`seal_checked`]; erases any plain
+/// value.
+async fn store_sealed(
+    conn: &mut sqlx::AnyConnection,
+    kek: &Kek,
+    provider: &str,
+    key_id: &str,
+    public_key: &str,
+    secret: &[u8],
+) -> Result<()> {
+    let sealed = seal_checked(kek, provider, key_id, public_key, secret)?;
+    sqlx::query(
+        "UPDATE det_provider_keys SET sealed_secret = $1, kek_id = $2, plain_secret = NULL \
+         WHERE provider = $3",
+    )
+    .bind(&sealed.blob)
+    .bind(&sealed.kek_id)
+    .bind(provider)
+    .execute(conn)
+    .await?;
+    Ok(())
 }
 
 /// Makes, seals and stores a new key for `provider`; `None` if another
@@ -254,24 +300,8 @@ pub async fn seal_at_rest(store: &Store) -> Result<usize> {
                 format!("the plain {} is not 64 hex digits", what(&provider)),
             )
         })?;
-        key_pair(&provider, &secret, &key_id, &public_key)?;
-        let row = [provider.as_str(), key_id.as_str()];
-        let binding = Binding {
-            purpose: SEAL_PURPOSE,
-            row: &row,
-        };
-        let sealed = kek.seal(&binding, &secret, &what(&provider))?;
         // Never erase a plain secret for a sealed one that does not open.
-        open(kek, &provider, &key_id, &public_key, &sealed)?;
-        sqlx::query(
-            "UPDATE det_provider_keys SET sealed_secret = $1, kek_id = $2, plain_secret = NULL \
-             WHERE provider = $3 AND plain_secret IS NOT NULL",
-        )
-        .bind(&sealed.blob)
-        .bind(&sealed.kek_id)
-        .bind(&provider)
-        .execute(tx.conn())
-        .await?;
+        store_sealed(tx.conn(), kek, &provider, &key_id, &public_key, &secret).await?;
         providers.push(provider);
     }
     tx.commit(
@@ -285,22 +315,142 @@ pub async fn seal_at_rest(store: &Store) -> Result<usize> {
         .with_details(json!({ "providers": providers, "kek_id": kek.id() })),
     )
     .await?;
-    match store.purge_erased(TABLE).await {
-        Ok(true) => {}
-        Ok(false) => tracing::warn!(
-            "sealed the plain signing keys, but another process kept the SQLite WAL from \
-             being truncated: the erased values stay in it until its next checkpoint"
-        ),
-        Err(e) => tracing::warn!(
-            error = %e,
-            "sealed the plain signing keys, but could not purge the erased values from the \
-             database files"
-        ),
-    }
+    purge_replaced(store, "sealed the plain signing keys").await;
     tracing::info!(
         keys = providers.len(),
         kek_id = kek.id(),
         "sealed plain provider signing keys"
     );
     Ok(providers.len())
+}
+
+/// Purges the values just replaced in the key table from the database
+/// files (`Store::purge_erased`); a failure only warns, since the new
+/// values are committed and the old ones go at the next checkpoint.
+async fn purge_replaced(store: &Store, done: &str) {
+    match store.purge_erased(TABLE).await {
+        Ok(true) => {}
+        Ok(false) => tracing::warn!(
+            "{done}, but another process kept the SQLite WAL from being truncated: the \
+             replaced values stay in it until its next checkpoint"
+        ),
+        Err(e) => tracing::warn!(
+            error = %e,
+            "{done}, but could not purge the replaced values from the database files"
+        ),
+    }
+}
+
+/// Rotates the key-encryption key: re-seals every stored signing key,
+/// sealed with the store's key-encryption key (the current key file), with
+/// `to` (the new one), in one transaction audited as `detection.key.rotate`
+/// (by `actor`, naming both key ids and the providers), then purges the
+/// replaced values from the database files as [`seal_at_rest`] does. The
+/// signing keys themselves, and so every report's key id, stay the same.
+///
+/// - Each value is opened with the current key, checked against its public
+///   key, sealed with `to` and proved to open before it replaces the old one.
+/// - Values already sealed with `to` are left as they are, so running the
+///   rotation again after it succeeded changes nothing (returns 0); plain
+///   values from before migration 2005 are sealed with `to` directly.
+/// - A value sealed with a third key, or one that does not open, stops the
+///   rotation naming it: nothing is changed.
+/// - `to` must be another key than the current one.
+///
+/// Servers still running with the old key file can no longer open the keys:
+/// stop them before, and start them with the new key file after.
+///
+/// Returns how many keys were re-sealed.
+pub async fn rotate(store: &Store, actor: &Actor, to: &Kek) -> Result<usize> {
+    let from = store.kek()?;
+    if from.id() == to.id() {
+        return Err(DetectionError::invalid(
+            "new key file",
+            format!(
+                "{} holds the same key ({}) as the current key file {}: a rotation needs a \
+                 new key",
+                to.path().display(),
+                to.id(),
+                from.path().display()
+            ),
+        ));
+    }
+    let mut tx = store.write().await?;
+    let rows = sqlx::query(
+        "SELECT provider, key_id, public_key, sealed_secret, kek_id, plain_secret \
+         FROM det_provider_keys ORDER BY provider",
+    )
+    .fetch_all(tx.conn())
+    .await?;
+    let mut providers = Vec::new();
+    for r in &rows {
+        let provider: String = r.try_get("provider")?;
+        let key_id: String = r.try_get("key_id")?;
+        let public_key: String = r.try_get("public_key")?;
+        let blob: Option<String> = r.try_get("sealed_secret")?;
+        let kek_id: Option<String> = r.try_get("kek_id")?;
+        let plain: Option<String> = r.try_get("plain_secret")?;
+        let secret = match (blob, kek_id, plain) {
+            (Some(_), Some(kek_id), _) if kek_id == to.id() => continue,
+            (Some(blob), Some(kek_id), _) => {
+                let row = [provider.as_str(), key_id.as_str()];
+                let binding = Binding {
+                    purpose: SEAL_PURPOSE,
+                    row: &row,
+                };
+                let sealed = Sealed { kek_id, blob };
+                from.open(&binding, &sealed, &what(&provider))?
+            }
+            (_, _, Some(plain)) => Zeroizing::new(hex::decode(&plain).map_err(|_| {
+                corrupt(
+                    TABLE,
+                    format!("the plain {} is not 64 hex digits", what(&provider)),
+                )
+            })?),
+            _ => {
+                return Err(corrupt(
+                    TABLE,
+                    format!(
+                        "the {} has neither a sealed nor a plain value",
+                        what(&provider)
+                    ),
+                ));
+            }
+        };
+        store_sealed(tx.conn(), to, &provider, &key_id, &public_key, &secret).await?;
+        providers.push(provider);
+    }
+    if providers.is_empty() {
+        // Nothing to re-seal: the transaction rolls back, nothing is written.
+        return Ok(0);
+    }
+    tx.commit(
+        actor,
+        AuditEntry::new(
+            "detection.key.rotate",
+            TABLE,
+            "keys at rest: report-signing keys re-sealed with a new key-encryption key",
+        )
+        .with_details(
+            json!({ "providers": providers, "from_kek_id": from.id(), "to_kek_id": to.id() }),
+        ),
+    )
+    .await?;
+    purge_replaced(store, "re-sealed the signing keys").await;
+    tracing::info!(
+        keys = providers.len(),
+        from_kek_id = from.id(),
+        to_kek_id = to.id(),
+        "re-sealed provider signing keys with a new key-encryption key"
+    );
+    Ok(providers.len())
+}
+
+/// Whether any stored signing key is sealed with the key `kek_id`.
+pub async fn any_sealed_with(store: &Store, kek_id: &str) -> Result<bool> {
+    let row = sqlx::query("SELECT 1 AS one FROM det_provider_keys WHERE kek_id = $1 LIMIT 1")
+        .bind(kek_id)
+        .fetch_optional(store.pool())
+        .await?;
+    Ok(row.is_some())
 }

@@ -391,3 +391,106 @@ async fn altered_or_moved_sealed_secrets_are_refused() {
         keys::provider_key(s, &actor(), "P2", now()).await.unwrap();
     }
 }
+
+/// Whether any SQLite file of `db` holds `text`'s bytes.
+fn in_sqlite_files(db: &TestDb, text: &str) -> bool {
+    sqlite_files(db)
+        .iter()
+        .any(|(_, bytes)| find(bytes, text.as_bytes()))
+}
+
+#[tokio::test]
+async fn a_rotation_reseals_every_key_with_the_new_key_and_the_old_key_opens_nothing() {
+    for db in dbs().await {
+        let s = &db.store;
+        let p1 = keys::provider_key(s, &actor(), "P1", now()).await.unwrap();
+        keys::provider_key(s, &actor(), "P2", now()).await.unwrap();
+        let before = [key_row(s, "P1").await, key_row(s, "P2").await];
+        let old_id = s.kek().unwrap().id().to_string();
+        // The same key again is no rotation: refused, nothing written.
+        let seq = audit_seq(s).await;
+        let same = Kek::load(&db.key_file).unwrap();
+        let e = keys::rotate(s, &actor(), &same)
+            .await
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("holds the same key"), "{}: {e}", db.label);
+        assert_eq!(audit_seq(s).await, seq);
+
+        let new_file = db.dir().join("new.key");
+        let new = Kek::create(&new_file).unwrap();
+        let new_id = new.id().to_string();
+        assert_eq!(keys::rotate(s, &actor(), &new).await.unwrap(), 2);
+        for (provider, old) in [("P1", &before[0]), ("P2", &before[1])] {
+            let row = key_row(s, provider).await;
+            assert_eq!(row[..2], old[..2], "same key id and public key");
+            assert_ne!(row[2], old[2], "sealed anew ({})", db.label);
+            assert_eq!(row[3].as_deref(), Some(new_id.as_str()));
+            assert_eq!(row[4], None, "no plain secret");
+        }
+        // One audit record, naming both keys and the providers.
+        assert_eq!(audit_seq(s).await, seq + 1);
+        let rec = audit::recent(s, 1).await.unwrap().remove(0);
+        assert_eq!(rec.action, "detection.key.rotate");
+        assert_eq!(rec.details["from_kek_id"], old_id.as_str());
+        assert_eq!(rec.details["to_kek_id"], new_id.as_str());
+        assert_eq!(rec.details["providers"], serde_json::json!(["P1", "P2"]));
+        // The old key file opens nothing now, naming the key it needs...
+        let e = keys::provider_key(s, &actor(), "P1", now())
+            .await
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains(&format!("sealed with key {new_id}")), "{e}");
+        // ... and the new one opens the same signing key.
+        let with_new = Store::open(&db.location)
+            .await
+            .unwrap()
+            .with_kek(Kek::load(&new_file).unwrap());
+        bulwark_detection::migrate(&with_new).await.unwrap();
+        let again = keys::provider_key(&with_new, &actor(), "P1", now())
+            .await
+            .unwrap();
+        assert_eq!(again.secret_key, p1.secret_key);
+        // Running it again changes nothing.
+        assert_eq!(keys::rotate(s, &actor(), &new).await.unwrap(), 0);
+        assert_eq!(audit_seq(s).await, seq + 1);
+        // The values sealed with the old key are gone from the SQLite files.
+        if s.backend() == Backend::Sqlite {
+            for old in &before {
+                let blob = old[2].as_deref().unwrap();
+                assert!(!in_sqlite_files(&db, blob), "{}", db.label);
+            }
+        }
+    }
+}
+
+#[tokio::test]
+async fn a_rotation_stops_at_a_key_sealed_with_a_third_key_and_changes_nothing() {
+    for db in dbs().await {
+        let s = &db.store;
+        keys::provider_key(s, &actor(), "P1", now()).await.unwrap();
+        let third_file = db.dir().join("third.key");
+        let third = Kek::create(&third_file).unwrap();
+        let third_id = third.id().to_string();
+        let other = Store::open(&db.location).await.unwrap().with_kek(third);
+        keys::provider_key(&other, &actor(), "P3", now())
+            .await
+            .unwrap();
+        let before = [key_row(s, "P1").await, key_row(s, "P3").await];
+        let seq = audit_seq(s).await;
+        let new = Kek::create(&db.dir().join("new.key")).unwrap();
+        let e = keys::rotate(s, &actor(), &new)
+            .await
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("signing key of provider `P3`"),
+            "{}: {e}",
+            db.label
+        );
+        assert!(e.contains(&format!("sealed with key {third_id}")), "{e}");
+        assert_eq!([key_row(s, "P1").await, key_row(s, "P3").await], before);
+        assert_eq!(audit_seq(s).await, seq);
+        assert!(!keys::any_sealed_with(s, new.id()).await.unwrap());
+    }
+}

@@ -1,12 +1,12 @@
 //! Key files of the key-encryption key that seals secrets at rest
 //! (`bulwark_store::kek`): the `--key-file` option of the commands that may
 //! seal or open them (`bulwark serve`, the only one that makes reports),
-//! and `bulwark key-file new|id`.
+//! and `bulwark key-file new|id|rotate`.
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use bulwark_store::{Backend, Kek};
+use bulwark_store::{Actor, Backend, Kek, Store};
 
 use crate::exit::UsageError;
 
@@ -39,8 +39,7 @@ pub async fn refuse_lost_key(location: &str, args: &KeyFileArgs) -> anyhow::Resu
         return Ok(());
     };
     let key_file = args.key_file.clone().unwrap_or_else(|| default.clone());
-    // The database file is the default key file's name without `.key`.
-    let database = default.with_extension("");
+    let database = database_file(&default);
     if key_file.exists() || !database.exists() {
         return Ok(());
     }
@@ -56,6 +55,36 @@ pub async fn refuse_lost_key(location: &str, args: &KeyFileArgs) -> anyhow::Resu
         .into());
     }
     Ok(())
+}
+
+/// The SQLite database file whose default key file is `default_key_file`
+/// (its name without `.key`).
+fn database_file(default_key_file: &Path) -> PathBuf {
+    default_key_file.with_extension("")
+}
+
+/// The key-encryption key for the database at `location`, as [`load`]
+/// finds it (the given key file, or `<db file>.key` for SQLite), but never
+/// made: the key file must exist.
+fn load_existing(location: &str, args: &KeyFileArgs) -> anyhow::Result<Kek> {
+    let path = match &args.key_file {
+        Some(path) => path.clone(),
+        None => bulwark_store::kek::default_key_file(location)?.ok_or_else(|| {
+            UsageError(
+                "--key-file (or BULWARK_KEY_FILE) is required: the current key file of a \
+                 postgres:// database has no default place"
+                    .into(),
+            )
+        })?,
+    };
+    if !path.exists() {
+        return Err(UsageError(format!(
+            "key file {}: does not exist; a rotation starts from the current key file",
+            path.display()
+        ))
+        .into());
+    }
+    Ok(Kek::load(&path)?)
 }
 
 pub fn load(location: &str, args: &KeyFileArgs) -> anyhow::Result<Kek> {
@@ -125,6 +154,26 @@ pub enum KeyFileCommand {
         #[arg(long)]
         json: bool,
     },
+    /// Rotate the key: re-seal every secret the database keeps (the
+    /// report-signing keys) with the key of a new key file, in one audited
+    /// transaction; the signing keys themselves stay the same. Stop the
+    /// servers first and start them with the new key file after; keep the
+    /// old file only as long as a backup sealed with it is kept.
+    Rotate {
+        #[command(flatten)]
+        db: super::DbArgs,
+        /// The current key file (`--key-file`, default for SQLite: `<db file>.key`).
+        #[command(flatten)]
+        key: KeyFileArgs,
+        /// The new key file: made here (mode 0600) if nothing is there, else
+        /// read (e.g. one made before with `bulwark key-file new` and handed to
+        /// every server of a shared database).
+        #[arg(long, value_name = "PATH")]
+        to: PathBuf,
+        /// JSON output.
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 /// Runs `bulwark key-file ...`.
@@ -132,6 +181,7 @@ pub fn run(cmd: KeyFileCommand) -> anyhow::Result<ExitCode> {
     let (kek, json, made) = match cmd {
         KeyFileCommand::New { path, json } => (Kek::create(&path)?, json, true),
         KeyFileCommand::Id { path, json } => (Kek::load(&path)?, json, false),
+        KeyFileCommand::Rotate { db, key, to, json } => return rotate(&db.db, &key, &to, json),
     };
     print(kek.path(), kek.id(), json, made);
     Ok(ExitCode::SUCCESS)
@@ -151,4 +201,80 @@ fn print(path: &Path, id: &str, json: bool, made: bool) {
     } else {
         println!("key file {}: key id {id}", path.display());
     }
+}
+
+/// `bulwark key-file rotate`: the current key file and the new one are
+/// checked, and the new one made if absent, before the database is touched;
+/// a new key file made here is removed again if the rotation fails and no
+/// value was sealed with it, so a failed rotation leaves nothing behind.
+fn rotate(location: &str, key: &KeyFileArgs, to: &Path, json: bool) -> anyhow::Result<ExitCode> {
+    if let Some(default) = bulwark_store::kek::default_key_file(location)? {
+        let database = database_file(&default);
+        if !database.exists() {
+            return Err(UsageError(format!(
+                "--db {}: no such database file; nothing to rotate",
+                database.display()
+            ))
+            .into());
+        }
+    }
+    let from = load_existing(location, key)?;
+    let (to, made) = Kek::load_or_create(to)?;
+    super::runtime()?.block_on(async move {
+        let store = Store::open(location).await?;
+        let outcome = reseal(store.clone(), from, &to).await;
+        if outcome.is_err()
+            && made
+            && matches!(
+                bulwark_detection::keys::any_sealed_with(&store, to.id()).await,
+                Ok(false)
+            )
+        {
+            let _ = std::fs::remove_file(to.path());
+        }
+        store.close().await;
+        let (n, from_id) = outcome?;
+        if json {
+            println!(
+                "{}",
+                serde_json::json!({
+                    "resealed": n,
+                    "from_kek_id": from_id,
+                    "to_kek_id": to.id(),
+                    "key_file": to.path().display().to_string(),
+                    "created": made,
+                })
+            );
+        } else {
+            println!(
+                "re-sealed {n} report-signing key(s) with key {} (key file {}{}); start the \
+                 servers with --key-file {} (or put it in the old key file's place); key {from_id} \
+                 opens nothing stored now: keep its file only while a backup made before needs it",
+                to.id(),
+                to.path().display(),
+                if made { ", created" } else { "" },
+                to.path().display(),
+            );
+        }
+        Ok(ExitCode::SUCCESS)
+    })
+}
+
+/// Applies the detection pillar's migrations (without sealing anything with
+/// the old key) and re-seals with `to`; returns the count and the old key id.
+async fn reseal(store: Store, from: Kek, to: &Kek) -> anyhow::Result<(usize, String)> {
+    let from_id = from.id().to_string();
+    bulwark_detection::migrate(&store).await?;
+    let store = store.with_kek(from);
+    let n = bulwark_detection::keys::rotate(&store, &Actor::cli(""), to)
+        .await
+        .map_err(|e| match e {
+            bulwark_detection::DetectionError::Store(
+                s @ (bulwark_store::StoreError::Unseal { .. }
+                | bulwark_store::StoreError::KeyFile { .. }),
+            ) => anyhow::Error::from(UsageError(format!("--key-file: {s}"))),
+            e if e.is_bad_input() => UsageError(e.to_string()).into(),
+            e => e.into(),
+        })?;
+    Ok((n, from_id))
 }
