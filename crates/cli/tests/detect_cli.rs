@@ -5,6 +5,8 @@
 
 mod common;
 
+use common::{s, text};
+
 use std::path::Path;
 use std::process::{Command, Output};
 
@@ -16,18 +18,6 @@ fn bulwark(args: &[&str]) -> Output {
         .env_remove("BULWARK_DB")
         .output()
         .unwrap()
-}
-
-fn text(o: &Output) -> String {
-    format!(
-        "{}{}",
-        String::from_utf8_lossy(&o.stdout),
-        String::from_utf8_lossy(&o.stderr)
-    )
-}
-
-fn s(p: &Path) -> &str {
-    p.to_str().unwrap()
 }
 
 /// Writes the 12 stand-in images and a voluntary basis file, sets up an

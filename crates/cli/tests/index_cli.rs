@@ -1,8 +1,12 @@
 //! `bulwark index` and `bulwark match` run as real processes on the shared hash lists.
 
+mod common;
+
+use common::s;
+
 use std::collections::BTreeSet;
 use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::{Command, Output, Stdio};
 
 fn lists() -> PathBuf {
@@ -40,10 +44,6 @@ fn ok(out: &Output) -> String {
         String::from_utf8_lossy(&out.stderr)
     );
     String::from_utf8(out.stdout.clone()).expect("utf-8 output")
-}
-
-fn s(p: &Path) -> &str {
-    p.to_str().expect("utf-8 path")
 }
 
 /// (needle line, haystack line, distance) from the answer key.

@@ -6,6 +6,8 @@
 
 mod common;
 
+use common::{s, text};
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
@@ -43,18 +45,6 @@ fn finish(mut c: Command) -> Output {
         std::thread::sleep(Duration::from_millis(50));
     }
     child.wait_with_output().unwrap()
-}
-
-fn text(o: &Output) -> String {
-    format!(
-        "{}{}",
-        String::from_utf8_lossy(&o.stdout),
-        String::from_utf8_lossy(&o.stderr)
-    )
-}
-
-fn s(p: &Path) -> &str {
-    p.to_str().unwrap()
 }
 
 #[cfg(unix)]
@@ -349,7 +339,7 @@ fn serve_refuses_a_key_file_other_than_the_one_keys_were_sealed_with() {
 /// `bulwark serve` on `location` with `key_file` starts, becomes ready and
 /// stops cleanly on SIGTERM.
 fn serves(location: &str, key_file: &Path) {
-    let mut child = command(&[
+    let mut c = command(&[
         "serve",
         "--addr",
         "127.0.0.1:0",
@@ -357,22 +347,9 @@ fn serves(location: &str, key_file: &Path) {
         location,
         "--key-file",
         s(key_file),
-    ])
-    .stdout(Stdio::piped())
-    .stderr(Stdio::null())
-    .spawn()
-    .unwrap();
-    let mut line = String::new();
-    std::io::BufRead::read_line(
-        &mut std::io::BufReader::new(child.stdout.take().unwrap()),
-        &mut line,
-    )
-    .unwrap();
-    let base = line
-        .trim()
-        .strip_prefix("listening on ")
-        .unwrap_or_else(|| panic!("not serving: {line}"))
-        .to_string();
+    ]);
+    c.stderr(Stdio::null());
+    let (child, base) = common::spawn_serve(c);
     ready(&base);
     stop(child);
 }

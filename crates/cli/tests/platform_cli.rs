@@ -3,6 +3,8 @@
 
 mod common;
 
+use common::text;
+
 use std::io::{BufRead, BufReader};
 use std::process::{Command, Output, Stdio};
 
@@ -14,14 +16,6 @@ fn bulwark(args: &[&str]) -> Output {
         .env_remove("BULWARK_DB")
         .output()
         .unwrap()
-}
-
-fn text(o: &Output) -> String {
-    format!(
-        "{}{}",
-        String::from_utf8_lossy(&o.stdout),
-        String::from_utf8_lossy(&o.stderr)
-    )
 }
 
 fn create_admin(db: &str) -> String {

@@ -1,6 +1,10 @@
 //! `bulwark resilience`: CSV import (all or nothing, exit code 2 with every
 //! bad row), entities, identification, incidents with an injected clock.
 
+mod common;
+
+use common::text;
+
 use std::process::{Command, Output};
 
 const BIN: &str = env!("CARGO_BIN_EXE_bulwark");
@@ -11,14 +15,6 @@ fn bulwark(args: &[&str]) -> Output {
         .env_remove("BULWARK_DB")
         .output()
         .unwrap()
-}
-
-fn text(o: &Output) -> String {
-    format!(
-        "{}{}",
-        String::from_utf8_lossy(&o.stdout),
-        String::from_utf8_lossy(&o.stderr)
-    )
 }
 
 #[test]
