@@ -107,11 +107,30 @@ pub struct VoluntaryFacts {
     pub end_to_end_encrypted: bool,
 }
 
+/// The facts of a specific measure against terrorist content (TCO Regulation
+/// (EU) 2021/784 Art. 5): the decision that the provider is exposed to
+/// terrorist content, which the measure answers.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SpecificMeasureFacts {
+    /// Reference of the competent authority's decision that the provider is
+    /// exposed to terrorist content (Art. 5(4)).
+    pub exposure_decision: String,
+    /// The competent authority of the Member State of main establishment that
+    /// took it (Art. 5(4)).
+    pub competent_authority: String,
+    /// That Member State.
+    pub member_state: Country,
+    /// When the provider was notified of the decision: the measure applies
+    /// from then on.
+    pub notified_at: Timestamp,
+}
+
 /// A basis as declared or received.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewBasis {
-    /// Order or voluntary.
+    /// Order, voluntary basis or specific measure.
     pub kind: BasisKind,
     /// The provider (its organisation name).
     pub provider: String,
@@ -135,6 +154,9 @@ pub struct NewBasis {
     /// Voluntary facts (kind `voluntary`).
     #[serde(default)]
     pub voluntary: Option<VoluntaryFacts>,
+    /// Specific-measure facts (kind `specific_measure`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub specific_measure: Option<SpecificMeasureFacts>,
 }
 
 /// A stored basis.
@@ -316,6 +338,12 @@ pub fn validate(b: &NewBasis) -> Result<()> {
                     "not allowed on a detection order",
                 ));
             }
+            if b.specific_measure.is_some() {
+                return Err(DetectionError::invalid(
+                    "specific_measure",
+                    "not allowed on a detection order",
+                ));
+            }
             for (f, v) in [
                 ("order.reference", &o.reference),
                 ("order.issuing_authority", &o.issuing_authority),
@@ -376,6 +404,12 @@ pub fn validate(b: &NewBasis) -> Result<()> {
                     "not allowed on a voluntary basis",
                 ));
             }
+            if b.specific_measure.is_some() {
+                return Err(DetectionError::invalid(
+                    "specific_measure",
+                    "not allowed on a voluntary basis",
+                ));
+            }
             if v.dpia_reference.trim().is_empty() {
                 return Err(DetectionError::invalid(
                     "voluntary.dpia_reference",
@@ -395,6 +429,58 @@ pub fn validate(b: &NewBasis) -> Result<()> {
                 ));
             }
         }
+        BasisKind::SpecificMeasure => validate_specific_measure(b)?,
+    }
+    Ok(())
+}
+
+/// The rules of a specific measure (TCO Regulation (EU) 2021/784 Art. 5).
+fn validate_specific_measure(b: &NewBasis) -> Result<()> {
+    let Some(m) = &b.specific_measure else {
+        return Err(DetectionError::invalid(
+            "specific_measure",
+            "required for a specific measure: the decision that the provider is exposed to \
+             terrorist content (TCO Regulation Art. 5(4))",
+        ));
+    };
+    for (field, present) in [
+        ("order", b.order.is_some()),
+        ("voluntary", b.voluntary.is_some()),
+    ] {
+        if present {
+            return Err(DetectionError::invalid(
+                field,
+                "not allowed on a specific measure",
+            ));
+        }
+    }
+    for (f, v) in [
+        ("specific_measure.exposure_decision", &m.exposure_decision),
+        (
+            "specific_measure.competent_authority",
+            &m.competent_authority,
+        ),
+    ] {
+        if v.trim().is_empty() {
+            return Err(DetectionError::invalid(
+                f,
+                "must not be empty (TCO Regulation Art. 5(4))",
+            ));
+        }
+    }
+    if b.valid_from < m.notified_at {
+        return Err(DetectionError::invalid(
+            "valid_from",
+            "TCO Regulation Art. 5(4)-(5): a specific measure answers the decision that the \
+             provider is exposed, so it applies no earlier than the provider was notified of it",
+        ));
+    }
+    if b.content_types != [ContentType::Known] {
+        return Err(DetectionError::invalid(
+            "content_types",
+            "TCO Regulation Art. 5(2): a specific measure here identifies known terrorist \
+             content by its indicators; `content_types` must be [\"known\"]",
+        ));
     }
     Ok(())
 }
@@ -626,18 +712,19 @@ pub fn check_in_force(b: &Basis, service: Option<&str>, now: Timestamp) -> Resul
 }
 
 /// Whether indicators of `category` may be matched under a basis of `kind`.
-/// Both kinds Bulwark models concern child sexual abuse only: a detection
+/// Orders and voluntary bases concern child sexual abuse only: a detection
 /// order executes with the EU Centre's indicators of child sexual abuse
 /// (CSA proposal Art. 10(1), Art. 44(1)(a)); voluntary detection is a
 /// derogation for combating child sexual abuse online (Regulation (EU)
-/// 2021/1232 Art. 1). Terrorist-content indicators are never matched under
-/// them: detecting terrorist content is a specific measure under the TCO
-/// Regulation (EU) 2021/784 Art. 5, a basis Bulwark does not model.
+/// 2021/1232 Art. 1). Terrorist content is detected only under a specific
+/// measure of a provider exposed to it (TCO Regulation (EU) 2021/784 Art.
+/// 5(2)), which in turn covers terrorist content only.
 pub fn covers_category(kind: BasisKind, category: Category) -> bool {
     match kind {
         BasisKind::Order | BasisKind::Voluntary => {
             matches!(category, Category::Csam | Category::Test)
         }
+        BasisKind::SpecificMeasure => matches!(category, Category::Terrorist | Category::Test),
     }
 }
 
@@ -665,6 +752,7 @@ pub fn demo_voluntary(
         valid_from: now.plus(TimeDelta::hours(-1)),
         valid_until: if until < end { until } else { end },
         order: None,
+        specific_measure: None,
         voluntary: Some(VoluntaryFacts {
             instrument,
             dpia_reference: "DPIA-DEMO-1".into(),

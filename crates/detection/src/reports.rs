@@ -278,17 +278,33 @@ pub async fn create(
     let basis_id: crate::basis::BasisId =
         m.basis_id.parse().map_err(|e| corrupt("det_matches", e))?;
     let basis = crate::basis::get(store, basis_id, None).await?;
-    let awareness = match basis.facts.kind {
-        BasisKind::Order => format!(
-            "execution of detection order {}",
-            basis
-                .facts
-                .order
-                .as_ref()
-                .map(|o| o.reference.as_str())
-                .unwrap_or("")
+    let (awareness, legal_basis) = match basis.facts.kind {
+        BasisKind::Order => (
+            format!(
+                "execution of detection order {}",
+                basis
+                    .facts
+                    .order
+                    .as_ref()
+                    .map(|o| o.reference.as_str())
+                    .unwrap_or("")
+            ),
+            "Proposed CSA Regulation COM(2022) 209, Arts 12-13",
         ),
-        BasisKind::Voluntary => "voluntary detection (provider's own motion)".to_string(),
+        BasisKind::Voluntary => (
+            "voluntary detection (provider's own motion)".to_string(),
+            "Regulation (EU) 2021/1232 regime, Art. 3(1)(d)",
+        ),
+        BasisKind::SpecificMeasure => {
+            return Err(DetectionError::Refused(format!(
+                "match {} was found under a specific measure against terrorist content (TCO \
+                 Regulation (EU) 2021/784 Art. 5): reports to the EU Centre concern child \
+                 sexual abuse (CSA proposal Art. 12); confirmed terrorist content is removed \
+                 under the provider's measure, and content involving an imminent threat to \
+                 life is reported to the competent authorities (TCO Art. 14(5))",
+                m.id
+            )));
+        }
     };
     let sealed = input.attachment.as_ref().map(seal_attachment).transpose()?;
     let key = crate::keys::provider_key(store, actor, &m.provider, now).await?;
@@ -300,10 +316,7 @@ pub async fn create(
     let body = serde_json::json!({
         "format": "bulwark-csa-report/1",
         "report_id": id,
-        "legal_basis": match basis.facts.kind {
-            BasisKind::Order => "Proposed CSA Regulation COM(2022) 209, Arts 12-13",
-            BasisKind::Voluntary => "Regulation (EU) 2021/1232 regime, Art. 3(1)(d)",
-        },
+        "legal_basis": legal_basis,
         "recipient": recipient,
         "section_1_provider": { "name": m.provider, "contact": input.provider_contact },
         "section_2_report": {

@@ -44,6 +44,9 @@ bulwark_core::text_enum! {
         Order = "order",
         /// Voluntary detection under the interim Regulation (EU) 2021/1232 regime.
         Voluntary = "voluntary",
+        /// A specific measure of a hosting provider exposed to terrorist content
+        /// (TCO Regulation (EU) 2021/784 Art. 5(2)).
+        SpecificMeasure = "specific_measure",
     }
 }
 

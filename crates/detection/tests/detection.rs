@@ -6,7 +6,7 @@
 use chrono::{Months, TimeDelta};
 
 use bulwark_core::{Country, Timestamp};
-use bulwark_detection::basis::{self, MatchPolicy, NewBasis, OrderFacts};
+use bulwark_detection::basis::{self, MatchPolicy, NewBasis, OrderFacts, SpecificMeasureFacts};
 use bulwark_detection::complaints::{self, ComplaintDecision, NewComplaint};
 use bulwark_detection::lists::{self, IndicatorEntry, ListPayload, sign_list};
 use bulwark_detection::removal::{self, NewRemovalOrder, OrderedItem, RemovalAction};
@@ -233,7 +233,69 @@ fn order(
             interpersonal: false,
         }),
         voluntary: None,
+        specific_measure: None,
     }
+}
+
+/// A specific measure of the demo provider on its demo service against
+/// terrorist content (TCO Regulation Art. 5), after an exposure decision
+/// notified at `notified`, in force from `from` for 90 days.
+fn specific_measure(notified: Timestamp, from: Timestamp) -> NewBasis {
+    NewBasis {
+        kind: BasisKind::SpecificMeasure,
+        provider: demo::DEMO_PROVIDER.into(),
+        service: demo::DEMO_SERVICE.into(),
+        content_types: vec![ContentType::Known],
+        lists: vec![],
+        policy: MatchPolicy::default(),
+        valid_from: from,
+        valid_until: from.plus(TimeDelta::days(90)),
+        order: None,
+        voluntary: None,
+        specific_measure: Some(SpecificMeasureFacts {
+            exposure_decision: "EXP-2026-4".into(),
+            competent_authority: "National TCO authority".into(),
+            member_state: Country::Ireland,
+            notified_at: notified,
+        }),
+    }
+}
+
+#[test]
+fn tco_art_5_specific_measures_follow_an_exposure_decision() {
+    let notified = now().plus(TimeDelta::days(-10));
+    basis::validate(&specific_measure(notified, notified)).unwrap();
+    let refused = |b: NewBasis, field: &str, rule: &str| {
+        let e = basis::validate(&b).unwrap_err();
+        assert!(
+            matches!(&e, DetectionError::Invalid { field: f, .. } if f == field),
+            "{field}: {e}"
+        );
+        assert!(e.to_string().contains(rule), "{rule}: {e}");
+    };
+    // Art. 5(4): the exposure decision is required and named.
+    let mut b = specific_measure(notified, notified);
+    b.specific_measure = None;
+    refused(b, "specific_measure", "Art. 5(4)");
+    let mut b = specific_measure(notified, notified);
+    if let Some(m) = b.specific_measure.as_mut() {
+        m.exposure_decision = " ".into();
+    }
+    refused(b, "specific_measure.exposure_decision", "Art. 5(4)");
+    // The measure answers the decision: not before the provider was notified.
+    refused(
+        specific_measure(notified, notified.plus(TimeDelta::days(-1))),
+        "valid_from",
+        "Art. 5(4)",
+    );
+    // Known terrorist content only: new material and solicitation are CSA concepts.
+    let mut b = specific_measure(notified, notified);
+    b.content_types = vec![ContentType::Known, ContentType::New];
+    refused(b, "content_types", "Art. 5(2)");
+    // The facts of another kind of basis do not belong on it.
+    let mut b = specific_measure(notified, notified);
+    b.order = order(now(), now(), now(), vec![ContentType::Known]).order;
+    refused(b, "order", "not allowed on a specific measure");
 }
 
 fn months(ts: Timestamp, m: u32) -> Timestamp {
@@ -386,10 +448,10 @@ fn entry(id: &str, hex: &str) -> IndicatorEntry {
     }
 }
 
-/// Both kinds of basis concern child sexual abuse only (CSA proposal Art.
-/// 10(1) and 44(1)(a); Regulation (EU) 2021/1232 Art. 1): a terrorist-content
-/// indicator never matches under them (TCO Regulation Art. 5 specific
-/// measures are not modelled), the same hash on a CSAM list does.
+/// Orders and voluntary bases concern child sexual abuse only (CSA proposal
+/// Art. 10(1) and 44(1)(a); Regulation (EU) 2021/1232 Art. 1): a
+/// terrorist-content indicator never matches under them (that takes a TCO
+/// Art. 5 specific measure), the same hash on a CSAM list does.
 #[tokio::test]
 async fn terrorist_indicators_never_match_under_csa_bases() {
     let key = KeyPair::generate("EU Centre (test)");
@@ -420,6 +482,83 @@ async fn terrorist_indicators_never_match_under_csa_bases() {
         assert_eq!(r.outcome, Outcome::Matched, "{}", db.label);
         assert_eq!(r.matches.len(), 1, "{}", db.label);
         assert_eq!(r.matches[0].list_id, "CSAM", "{}", db.label);
+    }
+}
+
+/// Terrorist content is detected only under a specific measure of a provider
+/// exposed to it (TCO Regulation Art. 5(2)), and such a measure covers
+/// terrorist content only: under it the terrorist indicator matches and the
+/// child sexual abuse indicator does not; a confirmed match under it is not
+/// reported to the EU Centre (CSA proposal Art. 12 concerns child sexual abuse).
+#[tokio::test]
+async fn tco_art_5_specific_measures_match_terrorist_indicators_only() {
+    let key = KeyPair::generate("EU Centre (test)");
+    let h_tco = "3c3c96960f0f5a5ac3c36969f0f0a5a53c3c96960f0f5a5ac3c36969f0f0a5a5";
+    let h_csam = "96963c3c5a5a0f0f6969c3c3a5a5f0f096963c3c5a5a0f0f6969c3c3a5a5f0f0";
+    for db in dbs().await {
+        let s = &db.store;
+        let (_, d) = seeded(s).await;
+        lists::trust_key(s, &actor(), &key.public(), IssuerRole::Other, now(), "t")
+            .await
+            .unwrap();
+        let mut tco = payload(1, None, vec![entry("t1", h_tco)], vec![]);
+        tco.list_id = "TCO".into();
+        tco.category = Category::Terrorist;
+        let mut csam = payload(1, None, vec![entry("c1", h_csam)], vec![]);
+        csam.list_id = "CSAM".into();
+        for p in [&tco, &csam] {
+            lists::import(s, &actor(), &sign_list(&key, p).unwrap(), now(), "t")
+                .await
+                .unwrap();
+        }
+        let m = Matcher::load(s).await.unwrap();
+        let notified = now().plus(TimeDelta::days(-10));
+        let measure = basis::create(
+            s,
+            &actor(),
+            specific_measure(notified, notified),
+            now(),
+            "t",
+        )
+        .await
+        .unwrap();
+        let r = scan_hash(s, &m, measure.id, h_tco).await;
+        assert_eq!(r.outcome, Outcome::Matched, "{}", db.label);
+        assert_eq!(r.matches[0].list_id, "TCO", "{}", db.label);
+        let r2 = scan_hash(s, &m, measure.id, h_csam).await;
+        assert_eq!(r2.outcome, Outcome::NoMatch, "{}", db.label);
+        // The CSA basis still matches the CSAM indicator and not the terrorist one.
+        assert_eq!(
+            scan_hash(s, &m, d.basis.id, h_csam).await.outcome,
+            Outcome::Matched
+        );
+        assert_eq!(
+            scan_hash(s, &m, d.basis.id, h_tco).await.outcome,
+            Outcome::NoMatch
+        );
+        // Human verification (Art. 5(3)) through the review queue, then no CSA report.
+        let id = r.matches[0].match_id;
+        let dec = ReviewDecision {
+            decision: Decision::Confirm,
+            reason: "known terrorist content".into(),
+            negative_radius: None,
+        };
+        review::decide(s, &m, &actor(), id, &dec, None, now(), "t")
+            .await
+            .unwrap();
+        let e = reports::create(s, &actor(), report_of(id), None, now(), "t")
+            .await
+            .unwrap_err();
+        assert!(matches!(e, DetectionError::Refused(_)), "{e}");
+        assert!(e.to_string().contains("TCO Art. 14(5)"), "{e}");
+        assert!(
+            reports::list(s, reports::ReportScope::All)
+                .await
+                .unwrap()
+                .is_empty(),
+            "{}",
+            db.label
+        );
     }
 }
 
@@ -804,6 +943,27 @@ async fn disabled_and_negative_listed_never_match() {
     }
 }
 
+/// A report of match `id` with the Annex III fields a test does not set
+/// left empty.
+fn report_of(id: scan::MatchId) -> reports::NewReport {
+    reports::NewReport {
+        match_id: id,
+        provider_contact: "trust@demo.example".into(),
+        urgent: false,
+        service_type: "hosting".into(),
+        service_url: None,
+        location: Default::default(),
+        user: Default::default(),
+        third_country: None,
+        removed: true,
+        user_decision: None,
+        other: None,
+        recipient: None,
+        marking: None,
+        attachment: None,
+    }
+}
+
 #[tokio::test]
 async fn only_a_confirmed_match_is_reported_and_the_report_verifies() {
     // Regulation (EU) 2021/1232 Art. 3(1)(g)(iv): human confirmation before
@@ -814,25 +974,13 @@ async fn only_a_confirmed_match_is_reported_and_the_report_verifies() {
         let r = scan_one(s, &m, d.basis.id, &png(7), now()).await.unwrap();
         let id = r.matches[0].match_id;
         let input = reports::NewReport {
-            match_id: id,
-            provider_contact: "trust@demo.example".into(),
-            urgent: false,
-            service_type: "hosting".into(),
-            service_url: None,
             location: reports::UploadLocation {
                 ip: Some("192.0.2.7".into()),
                 port: Some(51234),
                 at: Some(now()),
                 time_zone: Some("Europe/Brussels".into()),
             },
-            user: Default::default(),
-            third_country: None,
-            removed: true,
-            user_decision: None,
-            other: None,
-            recipient: None,
-            marking: None,
-            attachment: None,
+            ..report_of(id)
         };
         let e = reports::create(s, &actor(), input.clone(), None, now(), "t")
             .await
@@ -1071,20 +1219,11 @@ async fn csa_art_22_reports_are_purged_after_twelve_months() {
             .await
             .unwrap();
         let input = reports::NewReport {
-            match_id: id,
             provider_contact: "c".into(),
             urgent: true,
             service_type: "interpersonal".into(),
-            service_url: None,
-            location: Default::default(),
-            user: Default::default(),
-            third_country: None,
             removed: false,
-            user_decision: None,
-            other: None,
-            recipient: None,
-            marking: None,
-            attachment: None,
+            ..report_of(id)
         };
         let rep = reports::create(s, &actor(), input, None, now(), "t")
             .await

@@ -892,6 +892,25 @@ async fn list_versions_and_indicator_controls_reach_the_live_matcher() {
     server.stop().await;
 }
 
+/// A specific measure of the demo provider against terrorist content (TCO
+/// Regulation Art. 5), after an exposure decision notified a day before `now`.
+fn specific_measure(now: Timestamp) -> Value {
+    json!({
+        "kind": "specific_measure",
+        "provider": DEMO_PROVIDER,
+        "service": DEMO_SERVICE,
+        "content_types": ["known"],
+        "valid_from": now,
+        "valid_until": now.plus(TimeDelta::days(90)),
+        "specific_measure": {
+            "exposure_decision": "IE-EXP-1",
+            "competent_authority": "Coimisiún na Meán",
+            "member_state": "IE",
+            "notified_at": now.plus(TimeDelta::days(-1))
+        }
+    })
+}
+
 #[tokio::test]
 async fn validation_errors_name_the_field() {
     let (server, d) = seeded().await;
@@ -1007,6 +1026,17 @@ async fn validation_errors_name_the_field() {
             serde_json::to_value(&good).unwrap(),
             "kind",
         ),
+        // A specific measure without its exposure decision (TCO Art. 5(4)).
+        (
+            "/bases",
+            "provider",
+            {
+                let mut b = specific_measure(now);
+                b["specific_measure"] = Value::Null;
+                b
+            },
+            "specific_measure",
+        ),
         // Reports, removal orders, complaints, reviews.
         (
             "/reports",
@@ -1080,6 +1110,10 @@ async fn validation_errors_name_the_field() {
     .await;
     assert_eq!(s, StatusCode::CREATED, "{b}");
     assert_eq!(b["status"], "active");
+    // So is a specific measure against terrorist content (TCO Art. 5(2)).
+    let (s, b) = post(&server, &provider, "/bases", specific_measure(now)).await;
+    assert_eq!(s, StatusCode::CREATED, "{b}");
+    assert_eq!(b["kind"], "specific_measure", "{b}");
     let received = now.plus(TimeDelta::days(-1));
     let from = received
         .as_datetime()
@@ -1113,7 +1147,7 @@ async fn validation_errors_name_the_field() {
     let (_, seen) = get(&server, &authority, "/bases").await;
     assert_eq!(seen.as_array().unwrap().len(), 1);
     let (_, seen) = get(&server, &provider, "/bases").await;
-    assert_eq!(seen.as_array().unwrap().len(), 3);
+    assert_eq!(seen.as_array().unwrap().len(), 4);
     // Only its authority changes the order's status.
     let order_id = o["id"].as_str().unwrap();
     let other_authority = token(&server, Role::Authority, "Politie").await;

@@ -576,8 +576,9 @@ pub async fn list_bases(
         .map_err(api_error)
 }
 
-/// Declares a voluntary-detection basis (Regulation (EU) 2021/1232 regime)
-/// for the caller's own organisation.
+/// Declares a basis of the caller's own organisation: a voluntary-detection
+/// basis (Regulation (EU) 2021/1232 regime) or a specific measure against
+/// terrorist content after an exposure decision (TCO Regulation Art. 5).
 #[utoipa::path(
     post,
     path = "/api/v1/detection/bases",
@@ -598,10 +599,10 @@ pub async fn declare_basis(
     Purpose(purpose): Purpose,
     ApiJson(new): ApiJson<NewBasis>,
 ) -> Answer<(StatusCode, Json<Basis>)> {
-    if new.kind != BasisKind::Voluntary {
+    if new.kind == BasisKind::Order {
         return Err(ApiError::invalid(
             "kind",
-            "`kind` a provider declares `voluntary` bases; detection orders are issued by an authority at /api/v1/detection/orders",
+            "`kind` a provider declares `voluntary` bases and `specific_measure`s (TCO Art. 5(2)); detection orders are issued by an authority at /api/v1/detection/orders",
         ));
     }
     if new.provider != caller.organisation {
@@ -644,7 +645,7 @@ pub async fn issue_order(
     if new.kind != BasisKind::Order {
         return Err(ApiError::invalid(
             "kind",
-            "`kind` must be `order` here; providers declare voluntary bases at /api/v1/detection/bases",
+            "`kind` must be `order` here; providers declare voluntary bases and specific measures at /api/v1/detection/bases",
         ));
     }
     if let Some(o) = &new.order
