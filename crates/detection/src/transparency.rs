@@ -10,7 +10,8 @@ use sqlx::Row;
 use bulwark_core::Timestamp;
 use bulwark_store::Store;
 
-use crate::error::{DetectionError, Result};
+use crate::error::{DetectionError, Result, corrupt};
+use crate::vocab::BasisKind;
 
 /// One year's figures for one provider (or all, for an authority).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
@@ -49,8 +50,55 @@ pub struct Figures {
     pub complaints_decided: i64,
     /// ... reversed (content reinstated, TCO Art. 7(3)(g)).
     pub complaints_reversed: i64,
+    /// Matches per kind of legal basis, since each regime publishes its
+    /// own: detection orders (CSA proposal Art. 83(1)), voluntary detection
+    /// (Regulation (EU) 2021/1232 Art. 3(1)(g)(vii)) and specific measures
+    /// against terrorist content (TCO Regulation Art. 7(3)(a)-(c)). Kinds
+    /// without matches in the year are left out.
+    pub by_basis_kind: Vec<KindFigures>,
     /// Where each figure is required.
     pub articles: Vec<String>,
+}
+
+/// One kind of legal basis's matches in a year.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct KindFigures {
+    /// The kind of basis the matches were found under.
+    pub kind: BasisKind,
+    /// Matches.
+    pub matches: i64,
+    /// ... confirmed by review.
+    pub confirmed: i64,
+    /// ... rejected by review (false positives).
+    pub rejected: i64,
+}
+
+/// Matches per kind of basis in `[a, b)` for `provider` (`""`: every provider).
+async fn by_basis_kind(store: &Store, provider: &str, a: i64, b: i64) -> Result<Vec<KindFigures>> {
+    let rows = sqlx::query(
+        "SELECT b.kind AS kind, COUNT(*) AS matches, \
+                SUM(CASE WHEN m.state = 'confirmed' THEN 1 ELSE 0 END) AS confirmed, \
+                SUM(CASE WHEN m.state = 'rejected' THEN 1 ELSE 0 END) AS rejected \
+         FROM det_matches m JOIN det_bases b ON b.id = m.basis_id \
+         WHERE ($1 = '' OR m.provider = $1) AND m.created_at >= $2 AND m.created_at < $3 \
+         GROUP BY b.kind ORDER BY b.kind",
+    )
+    .bind(provider)
+    .bind(a)
+    .bind(b)
+    .fetch_all(store.pool())
+    .await?;
+    rows.iter()
+        .map(|r| {
+            let kind: String = r.try_get("kind")?;
+            Ok(KindFigures {
+                kind: kind.parse().map_err(|e| corrupt("det_bases", e))?,
+                matches: r.try_get("matches")?,
+                confirmed: r.try_get("confirmed")?,
+                rejected: r.try_get("rejected")?,
+            })
+        })
+        .collect()
 }
 
 fn year_bounds(year: i32) -> Result<(i64, i64)> {
@@ -173,6 +221,7 @@ pub async fn figures(store: &Store, provider: Option<&str>, year: i32) -> Result
         b,
     )
     .await?;
+    let by_basis_kind = by_basis_kind(store, p, a, b).await?;
     Ok(Figures {
         year,
         provider: provider.map(str::to_string),
@@ -192,6 +241,7 @@ pub async fn figures(store: &Store, provider: Option<&str>, year: i32) -> Result
         complaints,
         complaints_decided,
         complaints_reversed,
+        by_basis_kind,
         articles: vec![
             "CSA proposal Art. 83(1): by 31 January of the following year".into(),
             "TCO Regulation Art. 7(2)-(3): before 1 March of the following year".into(),

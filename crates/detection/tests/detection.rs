@@ -551,6 +551,24 @@ async fn tco_art_5_specific_measures_match_terrorist_indicators_only() {
             .unwrap_err();
         assert!(matches!(e, DetectionError::Refused(_)), "{e}");
         assert!(e.to_string().contains("TCO Art. 14(5)"), "{e}");
+        // Each regime's figures apart (TCO Art. 7(3)(c); CSA Art. 83(1)).
+        let f = transparency::figures(s, Some(demo::DEMO_PROVIDER), 2026)
+            .await
+            .unwrap();
+        let kinds: Vec<_> = f
+            .by_basis_kind
+            .iter()
+            .map(|k| (k.kind, k.matches, k.confirmed, k.rejected))
+            .collect();
+        assert_eq!(
+            kinds,
+            vec![
+                (BasisKind::SpecificMeasure, 1, 1, 0),
+                (BasisKind::Voluntary, 1, 0, 0)
+            ],
+            "{}",
+            db.label
+        );
         assert!(
             reports::list(s, reports::ReportScope::All)
                 .await

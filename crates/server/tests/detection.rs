@@ -1285,6 +1285,11 @@ async fn console_shows_the_queue_and_overdue_removal_orders() {
         html.contains("error-rates") && html.contains(demo::DEMO_LIST),
         "{html}"
     );
+    // Matches per kind of basis (each regime publishes its own figures).
+    assert!(
+        html.contains("by-basis-kind") && html.contains("<td>voluntary</td>"),
+        "{html}"
+    );
 
     // An order received three hours ago is OVERDUE (TCO Art. 3(3): one hour).
     let (s, order) = post(

@@ -534,6 +534,15 @@ pub async fn transparency_page(
                 @for (label, n) in rows { tr { th { (label) } td { (n) } } }
                 tr { th { "False-positive share" } td { (share(f.false_positive_share)) } }
             }
+            @if !f.by_basis_kind.is_empty() {
+                h2 { "Matches by legal basis" }
+                table id="by-basis-kind" {
+                    tr { th { "Basis" } th { "Matches" } th { "Confirmed" } th { "Rejected" } }
+                    @for k in &f.by_basis_kind {
+                        tr { td { (k.kind) } td { (k.matches) } td { (k.confirmed) } td { (k.rejected) } }
+                    }
+                }
+            }
             ul { @for a in &f.articles { li { (a) } } }
             h2 { "Error rates from human review" }
             @if rates.is_empty() { p { "No matches yet." } }
