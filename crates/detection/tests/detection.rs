@@ -3,6 +3,8 @@
 //! legal bases, scanning, review, reports, removal orders, complaints,
 //! retention and transparency. Each legal rule's test names its article.
 
+mod common;
+
 use chrono::{Months, TimeDelta};
 
 use bulwark_core::{Country, Timestamp};
@@ -15,31 +17,11 @@ use bulwark_detection::scan::{self, Outcome, ScanInput, ScanItem};
 use bulwark_detection::signing::KeyPair;
 use bulwark_detection::vocab::*;
 use bulwark_detection::{DetectionError, Matcher, demo, reports, retention, transparency};
-use bulwark_store::testing::{TestDb, all};
 use bulwark_store::{Actor, Store};
-
-fn actor() -> Actor {
-    Actor {
-        id: "token:test".into(),
-        organisation: demo::DEMO_PROVIDER.into(),
-    }
-}
+use common::{actor, dbs, now, report_of};
 
 fn t(s: &str) -> Timestamp {
     Timestamp::from_datetime(chrono::DateTime::parse_from_rfc3339(s).unwrap().to_utc())
-}
-
-/// A time inside Regulation (EU) 2026/1881's window.
-fn now() -> Timestamp {
-    t("2026-11-28T12:00:00Z")
-}
-
-async fn dbs() -> Vec<TestDb> {
-    let v = all().await;
-    for db in &v {
-        bulwark_detection::migrate(&db.store).await.unwrap();
-    }
-    v
 }
 
 async fn seeded(store: &Store) -> (Matcher, demo::DemoDetection) {
@@ -958,27 +940,6 @@ async fn disabled_and_negative_listed_never_match() {
             &bulwark_hamming::Hash256::from_hex(&r.hash).unwrap()
         ));
         assert_eq!(other.catch_up(s).await.unwrap(), 0, "nothing new");
-    }
-}
-
-/// A report of match `id` with the Annex III fields a test does not set
-/// left empty.
-fn report_of(id: scan::MatchId) -> reports::NewReport {
-    reports::NewReport {
-        match_id: id,
-        provider_contact: "trust@demo.example".into(),
-        urgent: false,
-        service_type: "hosting".into(),
-        service_url: None,
-        location: Default::default(),
-        user: Default::default(),
-        third_country: None,
-        removed: true,
-        user_decision: None,
-        other: None,
-        recipient: None,
-        marking: None,
-        attachment: None,
     }
 }
 

@@ -3,12 +3,13 @@
 //! matches and its audit record, the chain intact; and a basis suspended
 //! after the request's check refuses the scans still waiting.
 
+mod common;
+
 use std::collections::BTreeSet;
 use std::sync::Arc;
 
 use sqlx::Row;
 
-use bulwark_core::Timestamp;
 use bulwark_detection::basis::{self, Basis, BasisCache};
 use bulwark_detection::recorder::{Recorder, ScanJob, record_batch};
 use bulwark_detection::scan::{self, Outcome, ScanInput, ScanItem};
@@ -17,14 +18,7 @@ use bulwark_detection::{DetectionError, Matcher, demo};
 use bulwark_store::audit::{self, VerifyOptions};
 use bulwark_store::testing::all;
 use bulwark_store::{Actor, Store};
-
-fn now() -> Timestamp {
-    Timestamp::from_datetime(
-        chrono::DateTime::parse_from_rfc3339("2026-11-28T12:00:00Z")
-            .unwrap()
-            .to_utc(),
-    )
-}
+use common::now;
 
 fn actor(id: &str, org: &str) -> Actor {
     Actor {

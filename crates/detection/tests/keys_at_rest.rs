@@ -4,41 +4,19 @@
 //! rows of older databases sealed on start, and refusals (wrong key file,
 //! altered or moved sealed values) with clear errors and nothing changed.
 
+mod common;
+
 use std::path::PathBuf;
 
-use bulwark_core::Timestamp;
 use bulwark_detection::review::{self, ReviewDecision};
 use bulwark_detection::scan::{self, ScanInput, ScanItem};
 use bulwark_detection::signing::KeyPair;
 use bulwark_detection::vocab::Decision;
 use bulwark_detection::{Matcher, demo, keys, reports};
-use bulwark_store::testing::{TestDb, all};
-use bulwark_store::{Actor, Backend, Kek, Store, audit};
+use bulwark_store::testing::TestDb;
+use bulwark_store::{Backend, Kek, Store, audit};
+use common::{actor, dbs, now, report_of};
 use sqlx::Row;
-
-fn actor() -> Actor {
-    Actor {
-        id: "token:test".into(),
-        organisation: demo::DEMO_PROVIDER.into(),
-    }
-}
-
-/// A time inside the demo basis's window.
-fn now() -> Timestamp {
-    Timestamp::from_datetime(
-        chrono::DateTime::parse_from_rfc3339("2026-11-28T12:00:00Z")
-            .unwrap()
-            .to_utc(),
-    )
-}
-
-async fn dbs() -> Vec<TestDb> {
-    let v = all().await;
-    for db in &v {
-        bulwark_detection::migrate(&db.store).await.unwrap();
-    }
-    v
-}
 
 /// The pillar's migrations from before keys were sealed (up to 2004).
 fn migrations_before_sealing() -> sqlx::migrate::Migrator {
@@ -85,23 +63,7 @@ async fn confirmed_report(store: &Store) -> reports::Report {
     review::decide(store, &m, &actor(), id, &dec, None, now(), "t")
         .await
         .unwrap();
-    let input = reports::NewReport {
-        match_id: id,
-        provider_contact: "trust@demo.example".into(),
-        urgent: false,
-        service_type: "hosting".into(),
-        service_url: None,
-        location: Default::default(),
-        user: Default::default(),
-        third_country: None,
-        removed: true,
-        user_decision: None,
-        other: None,
-        recipient: None,
-        marking: None,
-        attachment: None,
-    };
-    reports::create(store, &actor(), input, None, now(), "t")
+    reports::create(store, &actor(), report_of(id), None, now(), "t")
         .await
         .unwrap()
 }
