@@ -559,3 +559,57 @@ fn mistyped_instrument_window_override_stops_serve_and_detect() {
         .unwrap();
     assert!(o.status.success(), "{}", text(&o));
 }
+
+/// A specific measure against terrorist content (TCO Regulation Art. 5) is
+/// declared from a JSON file like any basis; without the exposure decision it
+/// is refused naming the field and the article (exit 2), and nothing is kept.
+#[test]
+fn a_tco_art_5_specific_measure_is_declared_from_a_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("d.db");
+    let db = s(&db);
+    let mut measure = serde_json::json!({
+        "kind": "specific_measure", "provider": "acme", "service": "video",
+        "content_types": ["known"],
+        "valid_from": "2026-11-02T00:00:00Z", "valid_until": "2027-11-02T00:00:00Z",
+        "specific_measure": {
+            "exposure_decision": "IE-EXP-7", "competent_authority": "Coimisiún na Meán",
+            "member_state": "IE", "notified_at": "2026-11-01T09:00:00Z"
+        },
+    });
+    let f = dir.path().join("measure.json");
+    let declare = |body: &serde_json::Value| {
+        std::fs::write(&f, body.to_string()).unwrap();
+        bulwark(&["detect", "basis", "declare", "--db", db, s(&f)])
+    };
+    let mut bare = measure.clone();
+    bare["specific_measure"] = serde_json::Value::Null;
+    let o = declare(&bare);
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+    assert!(
+        text(&o).contains("specific_measure") && text(&o).contains("Art. 5(4)"),
+        "{}",
+        text(&o)
+    );
+    measure["valid_from"] = "2026-10-31T00:00:00Z".into();
+    let o = declare(&measure);
+    assert_eq!(
+        o.status.code(),
+        Some(2),
+        "before the decision: {}",
+        text(&o)
+    );
+    assert!(text(&o).contains("valid_from"), "{}", text(&o));
+    let o = bulwark(&["detect", "basis", "show", "--db", db]);
+    assert!(!text(&o).contains("specific_measure"), "{}", text(&o));
+    measure["valid_from"] = "2026-11-02T00:00:00Z".into();
+    let o = declare(&measure);
+    assert!(o.status.success(), "{}", text(&o));
+    let id = String::from_utf8_lossy(&o.stdout).trim().to_string();
+    let o = bulwark(&["detect", "basis", "show", "--db", db]);
+    assert!(
+        text(&o).contains(&format!("{id}  specific_measure  active  provider acme")),
+        "{}",
+        text(&o)
+    );
+}
