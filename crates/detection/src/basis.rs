@@ -471,7 +471,7 @@ fn validate_specific_measure(b: &NewBasis) -> Result<()> {
     if b.valid_from < m.notified_at {
         return Err(DetectionError::invalid(
             "valid_from",
-            "TCO Regulation Art. 5(4)-(5): a specific measure answers the decision that the \
+            "TCO Regulation Art. 5(2), (4): a specific measure answers the decision that the \
              provider is exposed, so it applies no earlier than the provider was notified of it",
         ));
     }

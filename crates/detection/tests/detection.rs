@@ -268,7 +268,7 @@ fn tco_art_5_specific_measures_follow_an_exposure_decision() {
     refused(
         specific_measure(notified, notified.plus(TimeDelta::days(-1))),
         "valid_from",
-        "Art. 5(4)",
+        "Art. 5(2), (4)",
     );
     // Known terrorist content only: new material and solicitation are CSA concepts.
     let mut b = specific_measure(notified, notified);
