@@ -295,7 +295,12 @@ fn key_id(key_file: &Path) -> String {
 
 /// `bulwark serve` on `location` with `key_file`, expected to stop by itself.
 fn serve_once(location: &str, key_file: &Path) -> Output {
-    finish(command(&[
+    finish(serve_command(location, key_file))
+}
+
+/// `bulwark serve` on a free loopback port over `location` with `key_file`.
+fn serve_command(location: &str, key_file: &Path) -> Command {
+    command(&[
         "serve",
         "--addr",
         "127.0.0.1:0",
@@ -303,7 +308,7 @@ fn serve_once(location: &str, key_file: &Path) -> Output {
         location,
         "--key-file",
         s(key_file),
-    ]))
+    ])
 }
 
 #[test]
@@ -339,15 +344,7 @@ fn serve_refuses_a_key_file_other_than_the_one_keys_were_sealed_with() {
 /// `bulwark serve` on `location` with `key_file` starts, becomes ready and
 /// stops cleanly on SIGTERM.
 fn serves(location: &str, key_file: &Path) {
-    let mut c = command(&[
-        "serve",
-        "--addr",
-        "127.0.0.1:0",
-        "--db",
-        location,
-        "--key-file",
-        s(key_file),
-    ]);
+    let mut c = serve_command(location, key_file);
     c.stderr(Stdio::null());
     let (child, base) = common::spawn_serve(c);
     ready(&base);
