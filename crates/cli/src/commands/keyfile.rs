@@ -22,12 +22,6 @@ pub struct KeyFileArgs {
     pub key_file: Option<PathBuf>,
 }
 
-/// The key-encryption key for the database at `location`, read before the
-/// database is opened, so that a bad key file leaves nothing written.
-///
-/// SQLite: the given key file, or `<db file>.key`, created if absent.
-/// PostgreSQL: the given key file, which must exist (a file made here would
-/// not be the one the other servers use).
 /// Refuses to start a SQLite database whose key file is missing while the
 /// database already holds secrets sealed with a key: a new key file could
 /// not open them, so none is made; the operator restores the old one.
@@ -63,20 +57,36 @@ fn database_file(default_key_file: &Path) -> PathBuf {
     default_key_file.with_extension("")
 }
 
-/// The key-encryption key for the database at `location`, as [`load`]
-/// finds it (the given key file, or `<db file>.key` for SQLite), but never
-/// made: the key file must exist.
+/// The key file of the database at `location`: the given one, or for a
+/// SQLite file `<db file>.key` beside it. A postgres:// database (and an
+/// in-memory SQLite one) has no default place: `--key-file` is required.
+fn key_file_path(location: &str, args: &KeyFileArgs) -> anyhow::Result<PathBuf> {
+    if let Some(path) = &args.key_file {
+        return Ok(path.clone());
+    }
+    match Backend::of_location(location)? {
+        Backend::Postgres => Err(UsageError(
+            "--key-file (or BULWARK_KEY_FILE) is required with a postgres:// database: \
+             its servers share the database and must share one key file (make it once \
+             with `bulwark key-file new PATH`)"
+                .into(),
+        )
+        .into()),
+        Backend::Sqlite => Ok(bulwark_store::kek::default_key_file(location)?.ok_or_else(
+            || {
+                UsageError(format!(
+                    "--key-file (or BULWARK_KEY_FILE) is required: the database `{location}` \
+                 is not a file a key file could sit beside"
+                ))
+            },
+        )?),
+    }
+}
+
+/// The key-encryption key for the database at `location`, from the key
+/// file [`load`] uses, but never made: the key file must exist.
 fn load_existing(location: &str, args: &KeyFileArgs) -> anyhow::Result<Kek> {
-    let path = match &args.key_file {
-        Some(path) => path.clone(),
-        None => bulwark_store::kek::default_key_file(location)?.ok_or_else(|| {
-            UsageError(
-                "--key-file (or BULWARK_KEY_FILE) is required: the current key file of a \
-                 postgres:// database has no default place"
-                    .into(),
-            )
-        })?,
-    };
+    let path = key_file_path(location, args)?;
     if !path.exists() {
         return Err(UsageError(format!(
             "key file {}: does not exist; a rotation starts from the current key file",
@@ -87,41 +97,25 @@ fn load_existing(location: &str, args: &KeyFileArgs) -> anyhow::Result<Kek> {
     Ok(Kek::load(&path)?)
 }
 
+/// The key-encryption key for the database at `location` ([`key_file_path`]),
+/// read before the database is opened, so that a bad key file leaves nothing
+/// written. SQLite: made if absent. PostgreSQL: the file must exist (a file
+/// made here would not be the one the other servers use).
 pub fn load(location: &str, args: &KeyFileArgs) -> anyhow::Result<Kek> {
-    let backend = Backend::of_location(location)?;
-    let path = match (&args.key_file, backend) {
-        (Some(path), Backend::Postgres) => {
-            if !path.exists() {
-                return Err(UsageError(format!(
-                    "key file {}: does not exist; the servers of a postgres:// database share \
-                     one key file: make it once with `bulwark key-file new {}` and give the \
-                     same file to each (--key-file or BULWARK_KEY_FILE)",
-                    path.display(),
-                    path.display()
-                ))
-                .into());
-            }
-            return Ok(Kek::load(path)?);
-        }
-        (Some(path), Backend::Sqlite) => path.clone(),
-        (None, Backend::Postgres) => {
-            return Err(UsageError(
-                "--key-file (or BULWARK_KEY_FILE) is required with a postgres:// database: \
-                 its servers share the database and must share one key file (make it once \
-                 with `bulwark key-file new PATH`)"
-                    .into(),
-            )
+    let path = key_file_path(location, args)?;
+    if Backend::of_location(location)? == Backend::Postgres {
+        if !path.exists() {
+            return Err(UsageError(format!(
+                "key file {}: does not exist; the servers of a postgres:// database share \
+                 one key file: make it once with `bulwark key-file new {}` and give the \
+                 same file to each (--key-file or BULWARK_KEY_FILE)",
+                path.display(),
+                path.display()
+            ))
             .into());
         }
-        (None, Backend::Sqlite) => {
-            bulwark_store::kek::default_key_file(location)?.ok_or_else(|| {
-                UsageError(format!(
-                    "--key-file (or BULWARK_KEY_FILE) is required: the database `{location}` \
-                     is not a file a key file could sit beside"
-                ))
-            })?
-        }
-    };
+        return Ok(Kek::load(&path)?);
+    }
     let (kek, created) = Kek::load_or_create(&path)?;
     if created {
         tracing::info!(
