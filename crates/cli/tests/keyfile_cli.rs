@@ -144,12 +144,24 @@ fn bad_key_files_are_refused_naming_file_and_rule_and_nothing_is_written() {
     ];
     #[cfg(unix)]
     cases.push(("open", format!("{good}\n").into_bytes(), "0600 or stricter"));
+    #[cfg(target_os = "linux")]
+    cases.push((
+        "foreign-owner",
+        format!("{good}\n").into_bytes(),
+        "must be owned by the user running Bulwark",
+    ));
     for (i, (name, content, rule)) in cases.into_iter().enumerate() {
         let key = dir.path().join(format!("{name}.key"));
         write_key_file(&key, &content);
         #[cfg(unix)]
         if name == "open" {
             set_mode(&key, 0o644);
+        }
+        // Only root may give a file to another user: elsewhere the case is skipped.
+        #[cfg(unix)]
+        if name == "foreign-owner" && std::os::unix::fs::chown(&key, Some(65534), None).is_err() {
+            eprintln!("skipped {name}: not running as root");
+            continue;
         }
         let db = dir.path().join(format!("{name}.db"));
         let mut c = command(&["serve", "--addr", "127.0.0.1:0", "--db", s(&db)]);

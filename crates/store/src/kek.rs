@@ -14,7 +14,8 @@
 //! - it is a regular file of at most 66 bytes holding the format above,
 //!   and the key is not all zeros;
 //! - on Unix, neither its group nor others may read or write it (mode 0600
-//!   or stricter);
+//!   or stricter), and it is owned by the user running Bulwark or by root
+//!   (checked where the effective user id can be read: Linux);
 //! - [`Kek::create`] makes a new file only where none exists (create-new,
 //!   never overwriting), with mode 0600, from the operating system's random
 //!   source.
@@ -242,7 +243,32 @@ fn check_permissions(path: &Path, meta: &std::fs::Metadata) -> Result<()> {
             ),
         ));
     }
+    use std::os::unix::fs::MetadataExt;
+    let owner = meta.uid();
+    if let Some(me) = effective_uid()
+        && owner != me
+        && owner != 0
+    {
+        return Err(key_file_error(
+            path,
+            format!(
+                "is owned by user id {owner}; it must be owned by the user running Bulwark \
+                 (user id {me}) or by root, since its owner can replace the key"
+            ),
+        ));
+    }
     Ok(())
+}
+
+/// The process's effective user id, from `/proc/self/status` (Linux);
+/// `None` where that is not available (the owner check is then skipped,
+/// the mode check still applies).
+#[cfg(unix)]
+fn effective_uid() -> Option<u32> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("Uid:"))?;
+    // Real, effective, saved and file-system user ids.
+    line.split_whitespace().nth(2)?.parse().ok()
 }
 
 #[cfg(not(unix))]
