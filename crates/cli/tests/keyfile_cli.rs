@@ -298,6 +298,14 @@ fn sealed_dbs() -> Vec<bulwark_store::testing::TestDb> {
     dbs
 }
 
+/// A SQLite database holding a provider key sealed with its key file.
+fn sealed_sqlite() -> bulwark_store::testing::TestDb {
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let db = rt.block_on(bulwark_store::testing::sqlite());
+    rt.block_on(seal_a_provider_key(&db.location, &db.key_file));
+    db
+}
+
 /// The key id of a key file, through `bulwark key-file id --json`.
 fn key_id(key_file: &Path) -> String {
     let o = finish(command(&["key-file", "id", s(key_file), "--json"]));
@@ -368,9 +376,7 @@ fn serves(location: &str, key_file: &Path) {
 /// key file is made in its place (a new key could not open the keys).
 #[test]
 fn a_lost_key_file_is_not_replaced_by_a_new_one() {
-    let rt = tokio::runtime::Runtime::new().unwrap();
-    let db = rt.block_on(bulwark_store::testing::sqlite());
-    rt.block_on(seal_a_provider_key(&db.location, &db.key_file));
+    let db = sealed_sqlite();
     let id = key_id(&db.key_file);
     std::fs::remove_file(&db.key_file).unwrap();
     let o = serve_once(&db.location, &db.key_file);
@@ -429,9 +435,7 @@ fn key_file_rotate_reseals_with_the_new_key_and_serve_then_needs_the_new_file() 
 
 #[test]
 fn a_refused_rotation_names_the_reason_and_leaves_no_new_key_file() {
-    let rt = tokio::runtime::Runtime::new().unwrap();
-    let db = rt.block_on(bulwark_store::testing::sqlite());
-    rt.block_on(seal_a_provider_key(&db.location, &db.key_file));
+    let db = sealed_sqlite();
     let right = key_id(&db.key_file);
     let new = db.dir().join("new.key");
     let refused = |o: Output, why: &str| {

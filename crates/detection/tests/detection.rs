@@ -18,7 +18,7 @@ use bulwark_detection::signing::KeyPair;
 use bulwark_detection::vocab::*;
 use bulwark_detection::{DetectionError, Matcher, demo, reports, retention, transparency};
 use bulwark_store::{Actor, Store};
-use common::{actor, dbs, now, report_of};
+use common::{actor, confirm, dbs, now, report_of};
 
 fn t(s: &str) -> Timestamp {
     Timestamp::from_datetime(chrono::DateTime::parse_from_rfc3339(s).unwrap().to_utc())
@@ -430,6 +430,25 @@ fn entry(id: &str, hex: &str) -> IndicatorEntry {
     }
 }
 
+/// Imports version 1 of list `list_id` of `category`, issued and signed by
+/// `key` (already trusted), holding the one indicator `id` with PDQ `hex`.
+async fn import_one(
+    s: &Store,
+    key: &KeyPair,
+    list_id: &str,
+    category: Category,
+    id: &str,
+    hex: &str,
+) {
+    let mut p = payload(1, None, vec![entry(id, hex)], vec![]);
+    p.list_id = list_id.into();
+    p.category = category;
+    p.issuer = key.public().issuer;
+    lists::import(s, &actor(), &sign_list(key, &p).unwrap(), now(), "t")
+        .await
+        .unwrap();
+}
+
 /// Orders and voluntary bases concern child sexual abuse only (CSA proposal
 /// Art. 10(1) and 44(1)(a); Regulation (EU) 2021/1232 Art. 1): a
 /// terrorist-content indicator never matches under them (that takes a TCO
@@ -444,21 +463,12 @@ async fn terrorist_indicators_never_match_under_csa_bases() {
         lists::trust_key(s, &actor(), &key.public(), IssuerRole::EuCentre, now(), "t")
             .await
             .unwrap();
-        let mut tco = payload(1, None, vec![entry("t1", h)], vec![]);
-        tco.list_id = "TCO".into();
-        tco.category = Category::Terrorist;
-        lists::import(s, &actor(), &sign_list(&key, &tco).unwrap(), now(), "t")
-            .await
-            .unwrap();
+        import_one(s, &key, "TCO", Category::Terrorist, "t1", h).await;
         let m = Matcher::load(s).await.unwrap();
         let r = scan_hash(s, &m, d.basis.id, h).await;
         assert_eq!(r.outcome, Outcome::NoMatch, "{}", db.label);
         assert!(!r.matched && r.matches.is_empty(), "{}", db.label);
-        let mut csam = payload(1, None, vec![entry("c1", h)], vec![]);
-        csam.list_id = "CSAM".into();
-        lists::import(s, &actor(), &sign_list(&key, &csam).unwrap(), now(), "t")
-            .await
-            .unwrap();
+        import_one(s, &key, "CSAM", Category::Csam, "c1", h).await;
         let m = Matcher::load(s).await.unwrap();
         let r = scan_hash(s, &m, d.basis.id, h).await;
         assert_eq!(r.outcome, Outcome::Matched, "{}", db.label);
@@ -483,16 +493,8 @@ async fn tco_art_5_specific_measures_match_terrorist_indicators_only() {
         lists::trust_key(s, &actor(), &key.public(), IssuerRole::Other, now(), "t")
             .await
             .unwrap();
-        let mut tco = payload(1, None, vec![entry("t1", h_tco)], vec![]);
-        tco.list_id = "TCO".into();
-        tco.category = Category::Terrorist;
-        let mut csam = payload(1, None, vec![entry("c1", h_csam)], vec![]);
-        csam.list_id = "CSAM".into();
-        for p in [&tco, &csam] {
-            lists::import(s, &actor(), &sign_list(&key, p).unwrap(), now(), "t")
-                .await
-                .unwrap();
-        }
+        import_one(s, &key, "TCO", Category::Terrorist, "t1", h_tco).await;
+        import_one(s, &key, "CSAM", Category::Csam, "c1", h_csam).await;
         let m = Matcher::load(s).await.unwrap();
         let notified = now().plus(TimeDelta::days(-10));
         let measure = basis::create(
@@ -520,14 +522,7 @@ async fn tco_art_5_specific_measures_match_terrorist_indicators_only() {
         );
         // Human verification (Art. 5(3)) through the review queue, then no CSA report.
         let id = r.matches[0].match_id;
-        let dec = ReviewDecision {
-            decision: Decision::Confirm,
-            reason: "known terrorist content".into(),
-            negative_radius: None,
-        };
-        review::decide(s, &m, &actor(), id, &dec, None, now(), "t")
-            .await
-            .unwrap();
+        confirm(s, &m, id).await;
         let e = reports::create(s, &actor(), report_of(id), None, now(), "t")
             .await
             .unwrap_err();
@@ -594,17 +589,8 @@ async fn csa_art_10_1_orders_use_only_eu_centre_indicators() {
         )
         .await
         .unwrap();
-        let mut a = payload(1, None, vec![entry("c1", h_centre)], vec![]);
-        a.list_id = "CENTRE".into();
-        let mut b = payload(1, None, vec![entry("h1", h_hotline)], vec![]);
-        b.list_id = "HOTLINE".into();
-        b.issuer = "Hotline (test)".into();
-        lists::import(s, &actor(), &sign_list(&centre, &a).unwrap(), now(), "t")
-            .await
-            .unwrap();
-        lists::import(s, &actor(), &sign_list(&hotline, &b).unwrap(), now(), "t")
-            .await
-            .unwrap();
+        import_one(s, &centre, "CENTRE", Category::Csam, "c1", h_centre).await;
+        import_one(s, &hotline, "HOTLINE", Category::Csam, "h1", h_hotline).await;
         let m = Matcher::load(s).await.unwrap();
         assert!(m.is_eu_centre_list("CENTRE") && !m.is_eu_centre_list("HOTLINE"));
         // An order received five months ago, in force since last month.
@@ -1189,14 +1175,7 @@ async fn csa_art_22_reports_are_purged_after_twelve_months() {
         let (m, d) = seeded(s).await;
         let r = scan_one(s, &m, d.basis.id, &png(8), now()).await.unwrap();
         let id = r.matches[0].match_id;
-        let dec = ReviewDecision {
-            decision: Decision::Confirm,
-            reason: "ok".into(),
-            negative_radius: None,
-        };
-        review::decide(s, &m, &actor(), id, &dec, None, now(), "t")
-            .await
-            .unwrap();
+        confirm(s, &m, id).await;
         let input = reports::NewReport {
             provider_contact: "c".into(),
             urgent: true,

@@ -8,14 +8,12 @@ mod common;
 
 use std::path::PathBuf;
 
-use bulwark_detection::review::{self, ReviewDecision};
 use bulwark_detection::scan::{self, ScanInput, ScanItem};
 use bulwark_detection::signing::KeyPair;
-use bulwark_detection::vocab::Decision;
 use bulwark_detection::{Matcher, demo, keys, reports};
 use bulwark_store::testing::TestDb;
 use bulwark_store::{Backend, Kek, Store, audit};
-use common::{actor, dbs, now, report_of};
+use common::{actor, confirm, dbs, now, report_of};
 use sqlx::Row;
 
 /// The pillar's migrations from before keys were sealed (up to 2004).
@@ -55,14 +53,7 @@ async fn confirmed_report(store: &Store) -> reports::Report {
     .unwrap()
     .remove(0);
     let id = r.matches[0].match_id;
-    let dec = ReviewDecision {
-        decision: Decision::Confirm,
-        reason: "matches the indicator".into(),
-        negative_radius: None,
-    };
-    review::decide(store, &m, &actor(), id, &dec, None, now(), "t")
-        .await
-        .unwrap();
+    confirm(store, &m, id).await;
     reports::create(store, &actor(), report_of(id), None, now(), "t")
         .await
         .unwrap()

@@ -3,9 +3,11 @@
 #![allow(dead_code)]
 
 use bulwark_core::Timestamp;
-use bulwark_detection::{demo, reports, scan};
-use bulwark_store::Actor;
+use bulwark_detection::review::{self, ReviewDecision};
+use bulwark_detection::vocab::Decision;
+use bulwark_detection::{Matcher, demo, reports, scan};
 use bulwark_store::testing::{TestDb, all};
+use bulwark_store::{Actor, Store};
 
 /// The tests' clock: a time inside Regulation (EU) 2026/1881's window and the
 /// demo basis's period.
@@ -54,4 +56,16 @@ pub fn report_of(id: scan::MatchId) -> reports::NewReport {
         marking: None,
         attachment: None,
     }
+}
+
+/// Confirms match `id` by human review, as the demo provider's reviewer.
+pub async fn confirm(store: &Store, m: &Matcher, id: scan::MatchId) {
+    let dec = ReviewDecision {
+        decision: Decision::Confirm,
+        reason: "matches the indicator".into(),
+        negative_radius: None,
+    };
+    review::decide(store, m, &actor(), id, &dec, None, now(), "t")
+        .await
+        .unwrap();
 }
