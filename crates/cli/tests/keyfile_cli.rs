@@ -472,3 +472,76 @@ fn a_refused_rotation_names_the_reason_and_leaves_no_new_key_file() {
     // Nothing changed: the right key file still serves.
     serves(&db.location, &db.key_file);
 }
+
+#[test]
+fn detect_signing_key_replace_retires_the_key_and_needs_the_right_key_file() {
+    for db in sealed_dbs() {
+        let show = || {
+            let o = finish(command(&[
+                "detect",
+                "signing-key",
+                "show",
+                "--db",
+                &db.location,
+                "--json",
+            ]));
+            assert!(o.status.success(), "{}", text(&o));
+            String::from_utf8(o.stdout)
+                .unwrap()
+                .lines()
+                .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap())
+                .collect::<Vec<_>>()
+        };
+        let before = show();
+        assert_eq!(before.len(), 1, "{before:?}");
+        let old_id = before[0]["key_id"].as_str().unwrap().to_string();
+        let replace = |key_file: &Path, reason: &str| {
+            finish(command(&[
+                "detect",
+                "signing-key",
+                "replace",
+                "--db",
+                &db.location,
+                "--key-file",
+                s(key_file),
+                "--provider",
+                "Some provider",
+                "--reason",
+                reason,
+                "--json",
+            ]))
+        };
+        // Another key file than the one the keys are sealed with: exit 2,
+        // naming both keys; nothing changed.
+        let other = db.dir().join("other.key");
+        bulwark_store::Kek::create(&other).unwrap();
+        let o = replace(&other, "scheduled");
+        assert_eq!(o.status.code(), Some(2), "{}: {}", db.label, text(&o));
+        assert!(
+            text(&o).contains(&format!("sealed with key {}", key_id(&db.key_file))),
+            "{}",
+            text(&o)
+        );
+        // No reason: exit 2 naming the field.
+        let o = replace(&db.key_file, " ");
+        assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+        assert!(text(&o).contains("`reason`"), "{}", text(&o));
+        // A key file that does not exist: exit 2, and none is made.
+        let missing = db.dir().join("missing.key");
+        let o = replace(&missing, "scheduled");
+        assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+        assert!(!missing.exists());
+        assert_eq!(show(), before, "nothing changed ({})", db.label);
+
+        let o = replace(&db.key_file, "staff change");
+        assert!(o.status.success(), "{}: {}", db.label, text(&o));
+        let r: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+        assert_eq!(r["retired"]["key_id"], old_id.as_str());
+        let after = show();
+        assert_eq!(after.len(), 2);
+        assert_eq!(after[0]["key_id"], old_id.as_str());
+        assert_eq!(after[0]["reason"], "staff change");
+        assert_eq!(after[1]["key_id"], r["current"]["key_id"]);
+        assert!(after[1].get("retired_at").is_none());
+    }
+}

@@ -9,7 +9,14 @@
 //! Databases from before keys were sealed hold plain secrets: the first
 //! start with a key file seals them all and erases the plain values in one
 //! audited transaction ([`seal_at_rest`], called by [`crate::migrate`]).
+//!
+//! A provider replaces its key pair with [`replace`] (on a suspected
+//! compromise or a schedule): the new key signs every later report, the old
+//! secret is overwritten and purged, and the old public key moves to
+//! `det_provider_key_history`, so reports signed with it still verify
+//! ([`signing_keys`], [`public_keys`]).
 
+use serde::{Deserialize, Serialize};
 use serde_json::json;
 use sqlx::Row;
 use zeroize::Zeroizing;
@@ -453,4 +460,195 @@ pub async fn any_sealed_with(store: &Store, kek_id: &str) -> Result<bool> {
         .fetch_optional(store.pool())
         .await?;
     Ok(row.is_some())
+}
+
+/// A provider's report-signing public key: the one it signs with now, or
+/// one it replaced (still needed to verify the reports signed with it).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct SigningKey {
+    /// The provider.
+    pub provider: String,
+    /// The key's id (first 16 hex digits of the SHA-256 of the public key).
+    pub key_id: String,
+    /// The 32-byte Ed25519 public key, hex.
+    pub public_key: String,
+    /// When the key was made.
+    pub created_at: Timestamp,
+    /// When it was replaced; `None` for the key the provider signs with now.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub retired_at: Option<Timestamp>,
+    /// Why it was replaced.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+}
+
+/// What [`replace`] did: the key retired and the key that signs from now on.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct Replacement {
+    /// The old key, now retired (its public half is kept).
+    pub retired: SigningKey,
+    /// The new key.
+    pub current: SigningKey,
+}
+
+/// Longest reason accepted by [`replace`], in characters.
+pub const MAX_REASON_CHARS: usize = 500;
+
+/// Replaces `provider`'s report-signing key pair (after a suspected
+/// compromise of the key or the key file, staff changes, or on a schedule).
+///
+/// - A new key pair is made and sealed with the store's key-encryption key;
+///   in one transaction audited as `detection.key.replace` (both key ids,
+///   the reason) it overwrites the provider's row, and the old public key
+///   moves to `det_provider_key_history` with the time and the reason. The
+///   old secret is never opened (a key that no longer opens can be
+///   replaced too) and is purged from the files afterwards as in
+///   [`seal_at_rest`].
+/// - Reports keep the key id they were signed with: those signed before
+///   still verify with the retired public key, which [`signing_keys`] and
+///   the reports list keep showing. Recipients need the new public key.
+/// - `reason` is required (1..=[`MAX_REASON_CHARS`] characters); a provider
+///   without a key yet (none is made before its first report) gets
+///   `NotFound`.
+pub async fn replace(
+    store: &Store,
+    actor: &Actor,
+    provider: &str,
+    reason: &str,
+    now: Timestamp,
+    purpose: &str,
+) -> Result<Replacement> {
+    let reason = reason.trim();
+    if reason.is_empty() || reason.chars().count() > MAX_REASON_CHARS {
+        return Err(DetectionError::invalid(
+            "reason",
+            format!("required: why the key is replaced, 1-{MAX_REASON_CHARS} characters"),
+        ));
+    }
+    let kek = store.kek()?;
+    let secret = Zeroizing::new(rand::random::<[u8; 32]>());
+    let kp = KeyPair::from_secret(provider, *secret);
+    let sealed = seal_checked(kek, provider, &kp.key_id, &kp.public_key, secret.as_slice())?;
+    let mut tx = store.write().await?;
+    let Some(old) = sqlx::query(
+        "SELECT key_id, public_key, created_at FROM det_provider_keys WHERE provider = $1",
+    )
+    .bind(provider)
+    .fetch_optional(tx.conn())
+    .await?
+    else {
+        return Err(DetectionError::NotFound {
+            kind: "signing key of provider",
+            key: provider.to_string(),
+        });
+    };
+    let old_created: i64 = old.try_get("created_at")?;
+    let retired = SigningKey {
+        provider: provider.to_string(),
+        key_id: old.try_get("key_id")?,
+        public_key: old.try_get("public_key")?,
+        created_at: Timestamp::from_unix_micros(old_created)
+            .ok_or_else(|| corrupt(TABLE, "created_at out of range"))?,
+        retired_at: Some(now),
+        reason: Some(reason.to_string()),
+    };
+    sqlx::query(
+        "INSERT INTO det_provider_key_history (key_id, provider, public_key, created_at, retired_at, reason) \
+         VALUES ($1, $2, $3, $4, $5, $6)",
+    )
+    .bind(&retired.key_id)
+    .bind(provider)
+    .bind(&retired.public_key)
+    .bind(old_created)
+    .bind(now.unix_micros())
+    .bind(reason)
+    .execute(tx.conn())
+    .await?;
+    sqlx::query(
+        "UPDATE det_provider_keys SET key_id = $1, public_key = $2, created_at = $3, \
+         sealed_secret = $4, kek_id = $5, plain_secret = NULL WHERE provider = $6",
+    )
+    .bind(&kp.key_id)
+    .bind(&kp.public_key)
+    .bind(now.unix_micros())
+    .bind(&sealed.blob)
+    .bind(&sealed.kek_id)
+    .bind(provider)
+    .execute(tx.conn())
+    .await?;
+    tx.commit(
+        actor,
+        AuditEntry::new(
+            "detection.key.replace",
+            format!("key:{}", retired.key_id),
+            purpose,
+        )
+        .with_details(json!({
+            "provider": provider,
+            "retired_key_id": retired.key_id,
+            "key_id": kp.key_id,
+            "reason": reason,
+        })),
+    )
+    .await?;
+    purge_replaced(store, "replaced the signing key").await;
+    Ok(Replacement {
+        retired,
+        current: SigningKey {
+            provider: provider.to_string(),
+            key_id: kp.key_id,
+            public_key: kp.public_key,
+            created_at: now,
+            retired_at: None,
+            reason: None,
+        },
+    })
+}
+
+/// Every provider's signing keys (only `provider`'s when given), current and
+/// retired: by provider, the retired ones in the order they were replaced,
+/// then the current one. Public halves only.
+pub async fn signing_keys(store: &Store, provider: Option<&str>) -> Result<Vec<SigningKey>> {
+    let p = provider.unwrap_or("");
+    let rows = sqlx::query(
+        "SELECT provider, key_id, public_key, created_at, NULL AS retired_at, NULL AS reason, \
+         1 AS current_key FROM det_provider_keys WHERE ($1 = '' OR provider = $1) \
+         UNION ALL \
+         SELECT provider, key_id, public_key, created_at, retired_at, reason, 0 AS current_key \
+         FROM det_provider_key_history WHERE ($1 = '' OR provider = $1) \
+         ORDER BY provider, current_key, retired_at, created_at, key_id",
+    )
+    .bind(p)
+    .fetch_all(store.pool())
+    .await?;
+    let time = |micros: i64| {
+        Timestamp::from_unix_micros(micros).ok_or_else(|| corrupt(TABLE, "time out of range"))
+    };
+    rows.iter()
+        .map(|r| {
+            let retired: Option<i64> = r.try_get("retired_at")?;
+            Ok(SigningKey {
+                provider: r.try_get("provider")?,
+                key_id: r.try_get("key_id")?,
+                public_key: r.try_get("public_key")?,
+                created_at: time(r.try_get("created_at")?)?,
+                retired_at: retired.map(time).transpose()?,
+                reason: r.try_get("reason")?,
+            })
+        })
+        .collect()
+}
+
+/// Every signing key id with its public key, current and retired: what
+/// verifying a stored report needs.
+pub async fn public_keys(store: &Store) -> Result<Vec<(String, String)>> {
+    sqlx::query(
+        "SELECT key_id, public_key FROM det_provider_keys \
+         UNION ALL SELECT key_id, public_key FROM det_provider_key_history",
+    )
+    .fetch_all(store.pool())
+    .await?
+    .iter()
+    .map(|r| Ok((r.try_get("key_id")?, r.try_get("public_key")?)))
+    .collect()
 }

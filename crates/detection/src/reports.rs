@@ -449,13 +449,8 @@ pub const DEFAULT_RECIPIENT: &str = "EU Centre";
 
 /// The reports in `scope`, newest first.
 pub async fn list(store: &Store, scope: ReportScope<'_>) -> Result<Vec<Report>> {
-    let keys: Vec<(String, String)> =
-        sqlx::query("SELECT key_id, public_key FROM det_provider_keys")
-            .fetch_all(store.pool())
-            .await?
-            .iter()
-            .map(|r| Ok((r.try_get("key_id")?, r.try_get("public_key")?)))
-            .collect::<Result<_>>()?;
+    // Retired keys too: a report keeps the key it was signed with.
+    let keys = crate::keys::public_keys(store).await?;
     let (provider, recipient) = match scope {
         ReportScope::All => ("", ""),
         ReportScope::Provider(p) => (p, ""),

@@ -447,3 +447,113 @@ async fn a_rotation_stops_at_a_key_sealed_with_a_third_key_and_changes_nothing()
         assert!(!keys::any_sealed_with(s, new.id()).await.unwrap());
     }
 }
+
+#[tokio::test]
+async fn a_replaced_signing_key_signs_later_reports_and_earlier_ones_still_verify() {
+    for db in dbs().await {
+        let s = &db.store;
+        // No key yet: nothing to replace.
+        let e = keys::replace(s, &actor(), "nobody", "scheduled", now(), "t")
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(e, bulwark_detection::DetectionError::NotFound { .. }),
+            "{}: {e}",
+            db.label
+        );
+        let first = confirmed_report(s).await;
+        let old = keys::provider_key(s, &actor(), demo::DEMO_PROVIDER, now())
+            .await
+            .unwrap();
+        let old_row = key_row(s, demo::DEMO_PROVIDER).await;
+        // A reason is required and bounded; refused, nothing written.
+        let seq = audit_seq(s).await;
+        for reason in ["", "   ", &"x".repeat(keys::MAX_REASON_CHARS + 1)] {
+            let e = keys::replace(s, &actor(), demo::DEMO_PROVIDER, reason, now(), "t")
+                .await
+                .unwrap_err()
+                .to_string();
+            assert!(e.contains("`reason`"), "{}: {e}", db.label);
+        }
+        assert_eq!(audit_seq(s).await, seq);
+        assert_eq!(key_row(s, demo::DEMO_PROVIDER).await, old_row);
+
+        let r = keys::replace(
+            s,
+            &actor(),
+            demo::DEMO_PROVIDER,
+            "suspected exposure of a backup",
+            now(),
+            "t",
+        )
+        .await
+        .unwrap();
+        assert_eq!(r.retired.key_id, old.key_id);
+        assert_eq!(r.retired.public_key, old.public_key);
+        assert_eq!(
+            r.retired.reason.as_deref(),
+            Some("suspected exposure of a backup")
+        );
+        assert_ne!(r.current.key_id, old.key_id);
+        // One audit record naming both keys and the reason.
+        assert_eq!(audit_seq(s).await, seq + 1);
+        let rec = audit::recent(s, 1).await.unwrap().remove(0);
+        assert_eq!(rec.action, "detection.key.replace");
+        assert_eq!(rec.details["retired_key_id"], old.key_id.as_str());
+        assert_eq!(rec.details["key_id"], r.current.key_id.as_str());
+        // The new key is sealed with the key file's key and signs from now on.
+        let row = key_row(s, demo::DEMO_PROVIDER).await;
+        assert_eq!(row[0].as_deref(), Some(r.current.key_id.as_str()));
+        assert_eq!(row[3].as_deref(), Some(s.kek().unwrap().id()));
+        assert_eq!(row[4], None, "no plain secret");
+        let new = keys::provider_key(s, &actor(), demo::DEMO_PROVIDER, now())
+            .await
+            .unwrap();
+        assert_eq!(new.key_id, r.current.key_id);
+        assert_ne!(new.secret_key, old.secret_key);
+        // Both keys are listed, the retired one first with its reason.
+        let listed = keys::signing_keys(s, Some(demo::DEMO_PROVIDER))
+            .await
+            .unwrap();
+        assert_eq!(listed, vec![r.retired.clone(), r.current.clone()]);
+        assert!(
+            keys::signing_keys(s, Some("another provider"))
+                .await
+                .unwrap()
+                .is_empty()
+        );
+        // The earlier report still verifies, with the retired key, as listed.
+        let reports = reports::list(s, reports::ReportScope::All).await.unwrap();
+        let earlier = reports.iter().find(|x| x.id == first.id).unwrap();
+        assert_eq!(earlier.public_key.key_id, old.key_id);
+        assert_eq!(earlier.public_key.public_key, old.public_key);
+        earlier.public_key.verify(&earlier.signed).unwrap();
+        // The old secret is gone from the SQLite files, hex and raw, and so is
+        // its sealed value.
+        if s.backend() == Backend::Sqlite {
+            assert_eq!(places_of(&db, &old.secret_key), Vec::<String>::new());
+            assert!(!in_sqlite_files(&db, old_row[2].as_deref().unwrap()));
+        }
+    }
+}
+
+#[tokio::test]
+async fn a_signing_key_that_no_longer_opens_can_still_be_replaced() {
+    for db in dbs().await {
+        let s = &db.store;
+        keys::provider_key(s, &actor(), "P1", now()).await.unwrap();
+        // The sealed value altered (or sealed under a lost key file): the key
+        // cannot sign any more...
+        sqlx::query("UPDATE det_provider_keys SET sealed_secret = 's1.AAAA' WHERE provider = 'P1'")
+            .execute(s.pool())
+            .await
+            .unwrap();
+        assert!(keys::provider_key(s, &actor(), "P1", now()).await.is_err());
+        // ... but it can be replaced, without being opened, and then signs again.
+        let r = keys::replace(s, &actor(), "P1", "the sealed key was damaged", now(), "t")
+            .await
+            .unwrap();
+        let kp = keys::provider_key(s, &actor(), "P1", now()).await.unwrap();
+        assert_eq!(kp.key_id, r.current.key_id, "{}", db.label);
+    }
+}

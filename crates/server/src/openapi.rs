@@ -70,6 +70,8 @@ impl Modify for BearerAuth {
         api::detection::decide_match,
         api::detection::list_reports,
         api::detection::create_report,
+        api::detection::list_signing_keys,
+        api::detection::replace_signing_key,
         api::detection::list_removal_orders,
         api::detection::get_removal_order,
         api::detection::issue_removal_order,

@@ -196,7 +196,36 @@ async fn openapi_document_lists_exactly_the_registered_api_routes() {
     registered.sort();
     assert_eq!(documented, registered);
     assert!(doc["components"]["securitySchemes"]["bearer"].is_object());
+    // Every schema a route refers to is in the document.
+    let mut refs = Vec::new();
+    collect_refs(&doc, &mut refs);
+    assert!(refs.len() > 20, "{refs:?}");
+    for r in refs {
+        let name = r
+            .strip_prefix("#/components/schemas/")
+            .unwrap_or_else(|| panic!("{r}"));
+        assert!(
+            doc["components"]["schemas"][name].is_object(),
+            "{r} is referred to but not defined"
+        );
+    }
     server.stop().await;
+}
+
+/// Every `$ref` in an OpenAPI document.
+fn collect_refs(v: &serde_json::Value, out: &mut Vec<String>) {
+    match v {
+        serde_json::Value::Object(m) => {
+            for (k, x) in m {
+                match (k.as_str(), x.as_str()) {
+                    ("$ref", Some(r)) => out.push(r.to_string()),
+                    _ => collect_refs(x, out),
+                }
+            }
+        }
+        serde_json::Value::Array(a) => a.iter().for_each(|x| collect_refs(x, out)),
+        _ => {}
+    }
 }
 
 #[tokio::test]

@@ -558,6 +558,105 @@ async fn a_confirmed_match_is_reported_and_the_report_verifies() {
     server.stop().await;
 }
 
+/// Scans stand-in `i`, has the reviewer confirm its match and reports it;
+/// returns the signed report.
+async fn reported(
+    server: &TestServer,
+    provider: &str,
+    reviewer: &str,
+    basis: BasisId,
+    i: usize,
+) -> Report {
+    let match_id = matched(server, provider, basis, i).await;
+    let decision = json!({"decision": "confirm", "reason": "the known stand-in"});
+    let (s, body) = post(
+        server,
+        reviewer,
+        &format!("/matches/{match_id}/decision"),
+        decision,
+    )
+    .await;
+    assert_eq!(s, StatusCode::OK, "{body}");
+    let report = json!({
+        "match_id": match_id,
+        "provider_contact": "Demo Provider, legal representative, abuse@demo.example",
+        "service_type": "hosting",
+        "removed": true
+    });
+    let (s, body) = post(server, provider, "/reports", report).await;
+    assert_eq!(s, StatusCode::CREATED, "{body}");
+    serde_json::from_value(body).unwrap()
+}
+
+#[tokio::test]
+async fn a_provider_replaces_its_signing_key_and_earlier_reports_still_verify() {
+    let (server, d) = seeded().await;
+    let provider = token(&server, Role::Provider, DEMO_PROVIDER).await;
+    let reviewer = token(&server, Role::Reviewer, DEMO_PROVIDER).await;
+    let centre = token(&server, Role::Authority, "EU Centre").await;
+    let other = token(&server, Role::Provider, "Other provider").await;
+    let why = json!({"reason": "suspected exposure of a backup"});
+    // No key before the first report: nothing to replace.
+    let (s, body) = post(&server, &provider, "/signing-keys/replace", why.clone()).await;
+    assert_eq!(s, StatusCode::NOT_FOUND, "{body}");
+    let first = reported(&server, &provider, &reviewer, d.basis.id, 2).await;
+    // A reason is required.
+    let (s, body) = post(
+        &server,
+        &provider,
+        "/signing-keys/replace",
+        json!({"reason": " "}),
+    )
+    .await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    assert_eq!(body["error"]["field"], "reason", "{body}");
+    // Reviewers and authorities cannot replace a provider's key.
+    for tok in [&reviewer, &centre] {
+        let (s, _) = post(&server, tok, "/signing-keys/replace", why.clone()).await;
+        assert_eq!(s, StatusCode::FORBIDDEN);
+    }
+
+    let (s, body) = post(&server, &provider, "/signing-keys/replace", why).await;
+    assert_eq!(s, StatusCode::CREATED, "{body}");
+    assert_eq!(body["retired"]["key_id"], first.signed.key_id.as_str());
+    assert_eq!(body["retired"]["reason"], "suspected exposure of a backup");
+    let new_key = body["current"]["key_id"].as_str().unwrap().to_string();
+    assert_ne!(new_key, first.signed.key_id);
+    // The next report is signed with the new key.
+    let second = reported(&server, &provider, &reviewer, d.basis.id, 3).await;
+    assert_eq!(second.signed.key_id, new_key);
+    second.public_key.verify(&second.signed).unwrap();
+    // Both reports verify as listed, each with the key that signed it.
+    let (_, list) = get(&server, &provider, "/reports").await;
+    let list: Vec<Report> = serde_json::from_value(list).unwrap();
+    assert_eq!(list.len(), 2);
+    for r in &list {
+        assert_eq!(r.public_key.key_id, r.signed.key_id);
+        r.public_key.verify(&r.signed).unwrap();
+    }
+    assert!(
+        list.iter()
+            .any(|r| r.id == first.id && r.public_key == first.public_key)
+    );
+    // The keys: the provider's own, every provider's for the recipient
+    // authority, none of the demo provider's for another provider.
+    let (s, keys) = get(&server, &provider, "/signing-keys").await;
+    assert_eq!(s, StatusCode::OK);
+    let ids: Vec<&str> = keys
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|k| k["key_id"].as_str().unwrap())
+        .collect();
+    assert_eq!(ids, [first.signed.key_id.as_str(), new_key.as_str()]);
+    assert!(keys[0]["retired_at"].is_string() && keys[1].get("retired_at").is_none());
+    let (_, seen) = get(&server, &centre, "/signing-keys").await;
+    assert_eq!(seen, keys);
+    let (_, none) = get(&server, &other, "/signing-keys").await;
+    assert_eq!(none, json!([]));
+    server.stop().await;
+}
+
 fn removal_order(authority: &str, received_at: Option<Timestamp>) -> Value {
     json!({
         "regime": "tco",

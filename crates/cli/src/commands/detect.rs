@@ -18,7 +18,7 @@ use bulwark_detection::review::{self, ReviewDecision};
 use bulwark_detection::scan::{self, ScanInput, ScanItem};
 use bulwark_detection::signing::{KeyPair, PublicKey};
 use bulwark_detection::vocab::{Decision, IndicatorStatus, IssuerRole};
-use bulwark_detection::{DetectionError, Matcher, demo, retention, transparency};
+use bulwark_detection::{DetectionError, Matcher, demo, keys, retention, transparency};
 use bulwark_store::{Actor, Store};
 use indicatif::{ProgressBar, ProgressStyle};
 use rayon::prelude::*;
@@ -85,6 +85,9 @@ pub enum DetectCommand {
         #[arg(long)]
         reason: String,
     },
+    /// Providers' report-signing keys: show the public keys, replace a key pair.
+    #[command(subcommand)]
+    SigningKey(SigningKeyCommand),
     /// Delete what is past its retention limit (audited).
     Purge {
         #[command(flatten)]
@@ -225,10 +228,60 @@ pub enum BasisCommand {
     },
 }
 
+/// Subcommands of `bulwark detect signing-key`.
+#[derive(clap::Subcommand, Debug)]
+pub enum SigningKeyCommand {
+    /// The public keys, current and retired (every provider's, or one's).
+    Show {
+        #[command(flatten)]
+        db: DbArgs,
+        /// Only this provider's.
+        #[arg(long)]
+        provider: Option<String>,
+        /// JSON lines.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Replace a provider's key pair (suspected compromise, staff changes,
+    /// schedule): later reports are signed with the new key; earlier ones keep
+    /// verifying with the retired public key. Needs the database's key file.
+    Replace {
+        #[command(flatten)]
+        db: DbArgs,
+        #[command(flatten)]
+        key: super::keyfile::KeyFileArgs,
+        /// The provider (its organisation name).
+        #[arg(long)]
+        provider: String,
+        /// Why (required; kept with the retired key and in the audit log).
+        #[arg(long)]
+        reason: String,
+        /// JSON output.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
 async fn open(db: &DbArgs) -> anyhow::Result<Store> {
     let store = Store::open(&db.db).await?;
     bulwark_detection::migrate(&store).await?;
     Ok(store)
+}
+
+/// Prints `rows`, one line each: its JSON with `json`, else `line` of it.
+fn print_rows<T: serde::Serialize>(
+    rows: impl IntoIterator<Item = T>,
+    json: bool,
+    line: impl Fn(&T) -> String,
+) -> anyhow::Result<ExitCode> {
+    for r in rows {
+        if json {
+            println!("{}", serde_json::to_string(&r)?);
+        } else {
+            println!("{}", line(&r));
+        }
+    }
+    Ok(ExitCode::SUCCESS)
 }
 
 /// Maps a pillar error: bad input and refusals exit with code 2.
@@ -338,23 +391,12 @@ pub fn run(cmd: DetectCommand) -> anyhow::Result<ExitCode> {
                 let store = open(&db).await?;
                 let l = lists::list(&store).await.map_err(map);
                 store.close().await;
-                for x in l? {
-                    if json {
-                        println!("{}", serde_json::to_string(&x)?);
-                    } else {
-                        println!(
-                            "{}  v{}  {}  {} active, {} inactive  issuer {}  key {}",
-                            x.list_id,
-                            x.version,
-                            x.category,
-                            x.active,
-                            x.inactive,
-                            x.issuer,
-                            x.key_id
-                        );
-                    }
-                }
-                Ok(ExitCode::SUCCESS)
+                print_rows(l?, json, |x| {
+                    format!(
+                        "{}  v{}  {}  {} active, {} inactive  issuer {}  key {}",
+                        x.list_id, x.version, x.category, x.active, x.inactive, x.issuer, x.key_id
+                    )
+                })
             }
             DetectCommand::List(ListCommand::Import { db, file }) => {
                 let env = lists::parse_envelope(&read(&file)?).map_err(map)?;
@@ -393,24 +435,19 @@ pub fn run(cmd: DetectCommand) -> anyhow::Result<ExitCode> {
                 let store = open(&db).await?;
                 let l = basis::list(&store, None).await.map_err(map);
                 store.close().await;
-                for b in l? {
-                    if json {
-                        println!("{}", serde_json::to_string(&b)?);
-                    } else {
-                        println!(
-                            "{}  {}  {}  provider {}  service {}  {} .. {}{}",
-                            b.id,
-                            b.facts.kind,
-                            b.status,
-                            b.facts.provider,
-                            b.facts.service,
-                            b.facts.valid_from.to_rfc3339(),
-                            b.facts.valid_until.to_rfc3339(),
-                            if b.in_force(now) { "  IN FORCE" } else { "" }
-                        );
-                    }
-                }
-                Ok(ExitCode::SUCCESS)
+                print_rows(l?, json, |b| {
+                    format!(
+                        "{}  {}  {}  provider {}  service {}  {} .. {}{}",
+                        b.id,
+                        b.facts.kind,
+                        b.status,
+                        b.facts.provider,
+                        b.facts.service,
+                        b.facts.valid_from.to_rfc3339(),
+                        b.facts.valid_until.to_rfc3339(),
+                        if b.in_force(now) { "  IN FORCE" } else { "" }
+                    )
+                })
             }
             DetectCommand::Basis(BasisCommand::Declare { db, file }) => {
                 let b: NewBasis = json_file(&file)?;
@@ -438,24 +475,19 @@ pub fn run(cmd: DetectCommand) -> anyhow::Result<ExitCode> {
                     .await
                     .map_err(map);
                 store.close().await;
-                for m in q? {
-                    if json {
-                        println!("{}", serde_json::to_string(&m)?);
-                    } else {
-                        println!(
-                            "{}  {}  list {} v{}  indicator {}  distance {} ({})  content {}",
-                            m.id,
-                            m.provider,
-                            m.list_id,
-                            m.list_version,
-                            m.indicator_seq,
-                            m.distance,
-                            m.variant,
-                            m.content_ref.as_deref().unwrap_or("-")
-                        );
-                    }
-                }
-                Ok(ExitCode::SUCCESS)
+                print_rows(q?, json, |m| {
+                    format!(
+                        "{}  {}  list {} v{}  indicator {}  distance {} ({})  content {}",
+                        m.id,
+                        m.provider,
+                        m.list_id,
+                        m.list_version,
+                        m.indicator_seq,
+                        m.distance,
+                        m.variant,
+                        m.content_ref.as_deref().unwrap_or("-")
+                    )
+                })
             }
             DetectCommand::Decide {
                 db,
@@ -508,6 +540,65 @@ pub fn run(cmd: DetectCommand) -> anyhow::Result<ExitCode> {
                     "indicator {} ({} / {}) is {}",
                     r.seq, r.list_id, r.indicator_id, r.status
                 );
+                Ok(ExitCode::SUCCESS)
+            }
+            DetectCommand::SigningKey(SigningKeyCommand::Show { db, provider, json }) => {
+                let store = open(&db).await?;
+                let l = keys::signing_keys(&store, provider.as_deref())
+                    .await
+                    .map_err(map);
+                store.close().await;
+                print_rows(l?, json, |k| {
+                    let state = match (&k.retired_at, &k.reason) {
+                        (Some(at), Some(why)) => format!("retired {} ({why})", at.to_rfc3339()),
+                        _ => "current".to_string(),
+                    };
+                    format!(
+                        "{}  {}  {}  made {}  {state}",
+                        k.provider,
+                        k.key_id,
+                        k.public_key,
+                        k.created_at.to_rfc3339()
+                    )
+                })
+            }
+            DetectCommand::SigningKey(SigningKeyCommand::Replace {
+                db,
+                key,
+                provider,
+                reason,
+                json,
+            }) => {
+                // The key file is read before the database is opened; a key
+                // file other than the one the stored keys are sealed with is
+                // refused while migrating (`keys::seal_at_rest`).
+                let kek = super::keyfile::load_existing(&db.db, &key)?;
+                let store = Store::open(&db.db).await?.with_kek(kek);
+                if let Err(e) = bulwark_detection::migrate(&store).await {
+                    store.close().await;
+                    return Err(super::keyfile::key_error(e));
+                }
+                let r = keys::replace(
+                    &store,
+                    &Actor::cli(&provider),
+                    &provider,
+                    &reason,
+                    now,
+                    "report signing key replaced",
+                )
+                .await
+                .map_err(super::keyfile::key_error);
+                store.close().await;
+                let r = r?;
+                if json {
+                    println!("{}", serde_json::to_string(&r)?);
+                } else {
+                    println!(
+                        "replaced the report-signing key of {}: {} retired, {} signs from now \
+                         on (public key {}); give recipients the new public key",
+                        provider, r.retired.key_id, r.current.key_id, r.current.public_key
+                    );
+                }
                 Ok(ExitCode::SUCCESS)
             }
             DetectCommand::Purge { db, json } => {

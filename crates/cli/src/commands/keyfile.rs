@@ -84,12 +84,13 @@ fn key_file_path(location: &str, args: &KeyFileArgs) -> anyhow::Result<PathBuf> 
 }
 
 /// The key-encryption key for the database at `location`, from the key
-/// file [`load`] uses, but never made: the key file must exist.
-fn load_existing(location: &str, args: &KeyFileArgs) -> anyhow::Result<Kek> {
+/// file [`load`] uses, but never made: the key file must exist (a new key
+/// could not open what is sealed already).
+pub fn load_existing(location: &str, args: &KeyFileArgs) -> anyhow::Result<Kek> {
     let path = key_file_path(location, args)?;
     if !path.exists() {
         return Err(UsageError(format!(
-            "key file {}: does not exist; a rotation starts from the current key file",
+            "key file {}: does not exist; give the database's current key file",
             path.display()
         ))
         .into());
@@ -262,13 +263,19 @@ async fn reseal(store: Store, from: Kek, to: &Kek) -> anyhow::Result<(usize, Str
     let store = store.with_kek(from);
     let n = bulwark_detection::keys::rotate(&store, &Actor::cli(""), to)
         .await
-        .map_err(|e| match e {
-            bulwark_detection::DetectionError::Store(
-                s @ (bulwark_store::StoreError::Unseal { .. }
-                | bulwark_store::StoreError::KeyFile { .. }),
-            ) => anyhow::Error::from(UsageError(format!("--key-file: {s}"))),
-            e if e.is_bad_input() => UsageError(e.to_string()).into(),
-            e => e.into(),
-        })?;
+        .map_err(key_error)?;
     Ok((n, from_id))
+}
+
+/// Maps a pillar error of a command that uses the key file: a key file that
+/// does not open what is sealed, or a bad one, and bad input exit with code 2.
+pub fn key_error(e: bulwark_detection::DetectionError) -> anyhow::Error {
+    match e {
+        bulwark_detection::DetectionError::Store(
+            s @ (bulwark_store::StoreError::Unseal { .. }
+            | bulwark_store::StoreError::KeyFile { .. }),
+        ) => UsageError(format!("--key-file: {s}")).into(),
+        e if e.is_bad_input() => UsageError(e.to_string()).into(),
+        e => e.into(),
+    }
 }

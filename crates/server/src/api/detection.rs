@@ -25,6 +25,7 @@ use bulwark_detection::basis::{self, Basis, BasisId, NewBasis};
 use bulwark_detection::complaints::{
     self, Complaint, ComplaintDecision, ComplaintId, NewComplaint,
 };
+use bulwark_detection::keys::{self, Replacement, SigningKey};
 use bulwark_detection::lists::{self, IndicatorView, ListChange, ListSummary, TrustedKey};
 use bulwark_detection::recorder::ScanJob;
 use bulwark_detection::removal::{
@@ -96,8 +97,9 @@ pub(crate) fn report_scope(p: &Principal) -> reports::ReportScope<'_> {
     }
 }
 
-/// For figures without personal data (error rates, transparency): the
-/// provider's and reviewer's own; every provider's for authorities and auditors.
+/// For figures without personal data (error rates, transparency) and
+/// signing public keys: the provider's and reviewer's own; every
+/// provider's for authorities and auditors.
 pub(crate) fn figures_party(p: &Principal) -> Option<&str> {
     (!matches!(p.role, Role::Auditor | Role::Authority)).then_some(p.organisation.as_str())
 }
@@ -920,6 +922,75 @@ pub async fn create_report(
     Ok((StatusCode::CREATED, Json(r)))
 }
 
+/// Why a provider replaces its report-signing key.
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct KeyReplacement {
+    /// Why (required; kept with the retired key and in the audit log).
+    pub reason: String,
+}
+
+/// Report-signing public keys, current and retired: a provider's own (and
+/// a reviewer's organisation's); every provider's for authorities, which
+/// verify the reports, and auditors.
+#[utoipa::path(
+    get,
+    path = "/api/v1/detection/signing-keys",
+    tag = "detection",
+    responses(
+        (status = 200, description = "Public keys: by provider, the retired in the order they were replaced, then the current one", body = [SigningKey]),
+        (status = 401, description = "No valid token", body = crate::error::ErrorBody),
+        (status = 403, description = "Role lacking", body = crate::error::ErrorBody),
+    ),
+    security(("bearer" = []))
+)]
+pub async fn list_signing_keys(
+    State(app): State<AppState>,
+    Caller(caller): Caller,
+) -> Answer<Json<Vec<SigningKey>>> {
+    keys::signing_keys(&app.store, figures_party(&caller))
+        .await
+        .map(Json)
+        .map_err(api_error)
+}
+
+/// Replaces the caller's report-signing key pair (suspected compromise,
+/// staff changes, schedule): later reports are signed with the new key;
+/// those signed before keep verifying with the retired public key.
+#[utoipa::path(
+    post,
+    path = "/api/v1/detection/signing-keys/replace",
+    tag = "detection",
+    request_body = KeyReplacement,
+    params(("X-Purpose" = Option<String>, Header, description = "Why, for the audit log")),
+    responses(
+        (status = 201, description = "The retired key and the new one", body = Replacement),
+        (status = 401, description = "No valid token", body = crate::error::ErrorBody),
+        (status = 403, description = "Role lacking", body = crate::error::ErrorBody),
+        (status = 404, description = "No key yet (one is made with the first report)", body = crate::error::ErrorBody),
+        (status = 422, description = "No reason, or one too long", body = crate::error::ErrorBody),
+    ),
+    security(("bearer" = []))
+)]
+pub async fn replace_signing_key(
+    State(app): State<AppState>,
+    Caller(caller): Caller,
+    Purpose(purpose): Purpose,
+    ApiJson(input): ApiJson<KeyReplacement>,
+) -> Answer<(StatusCode, Json<Replacement>)> {
+    let r = keys::replace(
+        &app.store,
+        &caller.actor(),
+        &caller.organisation,
+        &input.reason,
+        Timestamp::now(),
+        &purpose,
+    )
+    .await
+    .map_err(api_error)?;
+    Ok((StatusCode::CREATED, Json(r)))
+}
+
 /// Removal orders addressed to the caller (provider) or issued by it
 /// (authority), with their clocks now; all for an auditor.
 #[utoipa::path(
@@ -1343,6 +1414,8 @@ pub fn routes(r: Routes) -> Routes {
         .api::<__path_decide_match, _, _>(DetectionReview, own, decide_match)
         .api::<__path_list_reports, _, _>(DetectionRead, own, list_reports)
         .api::<__path_create_report, _, _>(DetectionManage, own, create_report)
+        .api::<__path_list_signing_keys, _, _>(DetectionRead, own, list_signing_keys)
+        .api::<__path_replace_signing_key, _, _>(DetectionManage, own, replace_signing_key)
         .api::<__path_list_removal_orders, _, _>(DetectionRead, own, list_removal_orders)
         .api::<__path_get_removal_order, _, _>(DetectionRead, own, get_removal_order)
         .api::<__path_issue_removal_order, _, _>(DetectionAuthority, own, issue_removal_order)
