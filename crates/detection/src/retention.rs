@@ -30,11 +30,14 @@ pub struct PurgeReport {
 pub const SCAN_RETENTION_MONTHS: u32 = 12;
 
 /// Clears the hash and content reference of the scans recorded at or before `$1` that are
-/// not behind a report. Its row filter is the partial index `det_scans_unpurged`'s
-/// (migration 2004), so it reads only the scans still to purge, not every scan recorded.
+/// neither behind a report nor behind a match whose removed content is preserved after `$2`
+/// (`review::record_removal`: TCO Art. 6(1), CSA proposal Art. 22(1)). Its row filter is
+/// the partial index `det_scans_unpurged`'s (migration 2004), so it reads only the scans
+/// still to purge, not every scan recorded.
 const PURGE_SCANS: &str = "UPDATE det_scans SET pdq = NULL, content_ref = NULL \
      WHERE scanned_at <= $1 AND (pdq IS NOT NULL OR content_ref IS NOT NULL) \
-     AND id NOT IN (SELECT m.scan_id FROM det_matches m JOIN det_reports r ON r.match_id = m.id)";
+     AND id NOT IN (SELECT m.scan_id FROM det_matches m JOIN det_reports r ON r.match_id = m.id) \
+     AND id NOT IN (SELECT scan_id FROM det_matches WHERE preserve_until > $2)";
 
 /// Deletes whatever is past its retention limit at `now`, in one audited
 /// transaction (an audit record is written even when nothing was due, so
@@ -79,9 +82,11 @@ pub async fn purge(store: &Store, actor: &Actor, now: Timestamp) -> Result<Purge
         .unwrap_or(now)
         .unix_micros();
     // A scan behind a report still in its retention period keeps its data
-    // until the report goes.
+    // until the report goes; one behind removed content, until its
+    // preservation ends.
     let scans = sqlx::query(PURGE_SCANS)
         .bind(scan_cut)
+        .bind(t)
         .execute(tx.conn())
         .await?
         .rows_affected() as i64;
@@ -116,6 +121,7 @@ mod tests {
             crate::migrate(&db.store).await.unwrap();
             let plan: Vec<String> = sqlx::query(&format!("EXPLAIN QUERY PLAN {PURGE_SCANS}"))
                 .bind(0i64)
+                .bind(0i64)
                 .fetch_all(db.store.pool())
                 .await
                 .unwrap()
@@ -128,6 +134,8 @@ mod tests {
                 "{plan:?}"
             );
             assert!(!plan.iter().any(|d| d == "SCAN det_scans"), "{plan:?}");
+            // ... and the preserved matches through theirs.
+            assert!(!plan.iter().any(|d| d == "SCAN det_matches"), "{plan:?}");
         }
     }
 }

@@ -18,7 +18,7 @@ use crate::error::{DetectionError, Result, corrupt};
 use crate::lists::IndicatorView;
 use crate::matcher::Matcher;
 use crate::scan::MatchId;
-use crate::vocab::{Decision, MatchState};
+use crate::vocab::{BasisKind, ContentAction, Decision, MatchState, RemovalRegime};
 
 /// The default radius of a negative-list entry made by a rejection: the same
 /// content re-uploaded or recompressed stays within a few bits
@@ -62,6 +62,26 @@ pub struct MatchView {
     pub reviewer: Option<String>,
     /// The reviewer's reason.
     pub reason: Option<String>,
+    /// What the provider did with the content after confirmation, if recorded.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub removal: Option<ContentRemoval>,
+}
+
+/// A provider's removal of (or disabling of access to) content whose match a
+/// reviewer confirmed, and how long the match and its scan's data are
+/// preserved after it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct ContentRemoval {
+    /// Removed or disabled.
+    pub action: ContentAction,
+    /// When.
+    pub at: Timestamp,
+    /// Until when the match, its scan's hash and the content reference are
+    /// kept (the retention purge leaves them until then): six months from
+    /// the removal under the TCO Regulation (Art. 6(1)); 12 months from the
+    /// report or the removal, whichever came first, under the CSA proposal
+    /// (Art. 22(1)).
+    pub preserve_until: Timestamp,
 }
 
 /// A match with the indicator behind it, for the review page.
@@ -75,7 +95,8 @@ pub struct MatchDetail {
 }
 
 const SELECT: &str = "SELECT m.id, m.scan_id, m.basis_id, m.provider, s.content_ref, s.pdq, m.quality, m.seq, m.list_id, \
-     m.list_version, m.distance, m.variant, m.state, m.created_at, m.reviewed_at, m.reviewer, m.reason \
+     m.list_version, m.distance, m.variant, m.state, m.created_at, m.reviewed_at, m.reviewer, m.reason, \
+     m.removed_at, m.removal_action, m.preserve_until \
      FROM det_matches m JOIN det_scans s ON s.id = m.scan_id";
 
 fn ts(v: i64, w: &'static str) -> Result<Timestamp> {
@@ -88,6 +109,23 @@ fn row_to_view(r: &sqlx::any::AnyRow) -> Result<MatchView> {
     let state: String = r.try_get("state")?;
     let created: i64 = r.try_get("created_at")?;
     let reviewed: Option<i64> = r.try_get("reviewed_at")?;
+    let removed: Option<i64> = r.try_get("removed_at")?;
+    let action: Option<String> = r.try_get("removal_action")?;
+    let preserve: Option<i64> = r.try_get("preserve_until")?;
+    let removal = match (removed, action, preserve) {
+        (Some(at), Some(action), Some(until)) => Some(ContentRemoval {
+            action: action.parse().map_err(|e| corrupt(w, e))?,
+            at: ts(at, w)?,
+            preserve_until: ts(until, w)?,
+        }),
+        (None, None, None) => None,
+        _ => {
+            return Err(corrupt(
+                w,
+                "a removal without its time, action or preservation",
+            ));
+        }
+    };
     Ok(MatchView {
         id: id.parse().map_err(|e| corrupt(w, e))?,
         scan_id: r.try_get("scan_id")?,
@@ -106,6 +144,7 @@ fn row_to_view(r: &sqlx::any::AnyRow) -> Result<MatchView> {
         reviewed_at: reviewed.map(|v| ts(v, w)).transpose()?,
         reviewer: r.try_get("reviewer")?,
         reason: r.try_get("reason")?,
+        removal,
     })
 }
 
@@ -259,6 +298,142 @@ pub async fn decide(
     if negative_listed && let Err(e) = matcher.catch_up(store).await {
         tracing::warn!(error = %e, "matcher catch-up after a review decision failed; left to the schedule");
     }
+    get(store, id, provider).await
+}
+
+/// A provider's record that it removed, or disabled access to, the content
+/// of a confirmed match.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RemovalRecord {
+    /// Removed or disabled.
+    pub action: ContentAction,
+    /// When (default: now); not before the confirmation, not in the future.
+    #[serde(default)]
+    pub at: Option<Timestamp>,
+}
+
+/// The regime whose preservation rule applies to content removed after a
+/// match under a basis of `kind`: a specific measure is the TCO
+/// Regulation's (Art. 5), detection orders and voluntary detection the CSA
+/// regime's.
+pub fn removal_regime(kind: BasisKind) -> RemovalRegime {
+    match kind {
+        BasisKind::SpecificMeasure => RemovalRegime::Tco,
+        BasisKind::Order | BasisKind::Voluntary => RemovalRegime::Csa,
+    }
+}
+
+/// Records that the provider removed, or disabled access to, the content of
+/// a match a reviewer confirmed, in one audited transaction
+/// (`detection.match.removal`). From then on the match, its scan's hash and
+/// the content reference are preserved for the regime's period
+/// ([`removal_regime`]): six months from the removal (TCO Regulation Art.
+/// 6(1)), or 12 months from the report or the removal, whichever came first
+/// (CSA proposal Art. 22(1)); the retention purge leaves them until then.
+/// The content itself stays in the provider's evidence store: Bulwark holds
+/// the reference and the clock.
+/// The removal counts in the year's transparency figures per kind of basis
+/// (TCO Art. 7(3)(c)).
+///
+/// - Only a confirmed match: human verification comes first (TCO Art. 5(3);
+///   CSA proposal Art. 10(4)(c)). A pending or rejected match is a conflict.
+/// - Once per match (a conflict after that).
+/// - `at` may not precede the confirmation nor lie in the future.
+#[allow(clippy::too_many_arguments)]
+pub async fn record_removal(
+    store: &Store,
+    actor: &Actor,
+    id: MatchId,
+    record: &RemovalRecord,
+    provider: Option<&str>,
+    now: Timestamp,
+    purpose: &str,
+) -> Result<MatchDetail> {
+    let current = get(store, id, provider).await?;
+    let m = &current.matched;
+    match (m.state, &m.removal) {
+        (MatchState::Confirmed, None) => {}
+        (MatchState::Confirmed, Some(r)) => {
+            return Err(DetectionError::Conflict(format!(
+                "the content of match {id} was already recorded as {} at {}",
+                r.action,
+                r.at.to_rfc3339()
+            )));
+        }
+        (state, _) => {
+            return Err(DetectionError::Conflict(format!(
+                "match {id} is {state}: content is removed after a reviewer confirmed the match \
+                 (human verification, TCO Regulation Art. 5(3); CSA proposal Art. 10(4)(c))"
+            )));
+        }
+    }
+    let at = record.at.unwrap_or(now);
+    if at > now {
+        return Err(DetectionError::invalid("at", "must not be in the future"));
+    }
+    if m.reviewed_at.is_some_and(|confirmed| at < confirmed) {
+        return Err(DetectionError::invalid(
+            "at",
+            "must not precede the reviewer's confirmation",
+        ));
+    }
+    let kind: String = sqlx::query("SELECT kind FROM det_bases WHERE id = $1")
+        .bind(&m.basis_id)
+        .fetch_one(store.pool())
+        .await?
+        .try_get("kind")?;
+    let kind: BasisKind = kind.parse().map_err(|e| corrupt("det_bases", e))?;
+    let regime = removal_regime(kind);
+    // CSA proposal Art. 22(1): from the report or the removal, whichever
+    // came first; TCO Art. 6(1): from the removal.
+    let reported: Option<i64> = match regime {
+        RemovalRegime::Tco => None,
+        RemovalRegime::Csa => sqlx::query("SELECT created_at FROM det_reports WHERE match_id = $1")
+            .bind(id.to_string())
+            .fetch_optional(store.pool())
+            .await?
+            .map(|r| r.try_get("created_at"))
+            .transpose()?,
+    };
+    let anchor = match reported.map(|t| ts(t, "det_reports")).transpose()? {
+        Some(report) if report < at => report,
+        _ => at,
+    };
+    let until = anchor
+        .as_datetime()
+        .checked_add_months(chrono::Months::new(regime.preservation_months()))
+        .map(Timestamp::from_datetime)
+        .ok_or_else(|| DetectionError::invalid("at", "out of range"))?;
+    let mut tx = store.write().await?;
+    let done = sqlx::query(
+        "UPDATE det_matches SET removed_at = $1, removal_action = $2, preserve_until = $3 \
+         WHERE id = $4 AND state = 'confirmed' AND removed_at IS NULL",
+    )
+    .bind(at.unix_micros())
+    .bind(record.action.as_str())
+    .bind(until.unix_micros())
+    .bind(id.to_string())
+    .execute(tx.conn())
+    .await?;
+    if done.rows_affected() != 1 {
+        // Another writer recorded it first; nothing written here.
+        return Err(DetectionError::Conflict(format!(
+            "the content of match {id} was already recorded as removed"
+        )));
+    }
+    tx.commit(
+        actor,
+        AuditEntry::new("detection.match.removal", format!("match:{id}"), purpose).with_details(
+            serde_json::json!({
+                "action": record.action,
+                "basis_kind": kind,
+                "regime": regime,
+                "preserve_until": until.to_rfc3339(),
+            }),
+        ),
+    )
+    .await?;
     get(store, id, provider).await
 }
 

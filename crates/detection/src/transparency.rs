@@ -54,7 +54,7 @@ pub struct Figures {
     /// own: detection orders (CSA proposal Art. 83(1)), voluntary detection
     /// (Regulation (EU) 2021/1232 Art. 3(1)(g)(vii)) and specific measures
     /// against terrorist content (TCO Regulation Art. 7(3)(a)-(c)). Kinds
-    /// without matches in the year are left out.
+    /// without matches or removals in the year are left out.
     pub by_basis_kind: Vec<KindFigures>,
     /// Where each figure is required.
     pub articles: Vec<String>,
@@ -71,6 +71,10 @@ pub struct KindFigures {
     pub confirmed: i64,
     /// ... rejected by review (false positives).
     pub rejected: i64,
+    /// Items whose content the provider removed or disabled in the year
+    /// after a confirmed match under this kind of basis (TCO Art. 7(3)(c)
+    /// for specific measures), counted by the time of removal.
+    pub removed: i64,
 }
 
 /// Matches per kind of basis in `[a, b)` for `provider` (`""`: every provider).
@@ -88,7 +92,8 @@ async fn by_basis_kind(store: &Store, provider: &str, a: i64, b: i64) -> Result<
     .bind(b)
     .fetch_all(store.pool())
     .await?;
-    rows.iter()
+    let mut out = rows
+        .iter()
         .map(|r| {
             let kind: String = r.try_get("kind")?;
             Ok(KindFigures {
@@ -96,9 +101,40 @@ async fn by_basis_kind(store: &Store, provider: &str, a: i64, b: i64) -> Result<
                 matches: r.try_get("matches")?,
                 confirmed: r.try_get("confirmed")?,
                 rejected: r.try_get("rejected")?,
+                removed: 0,
             })
         })
-        .collect()
+        .collect::<Result<Vec<_>>>()?;
+    // Removals count in the year they happened, which may not be the year
+    // of the match.
+    let removed = sqlx::query(
+        "SELECT b.kind AS kind, COUNT(*) AS removed \
+         FROM det_matches m JOIN det_bases b ON b.id = m.basis_id \
+         WHERE ($1 = '' OR m.provider = $1) AND m.removed_at >= $2 AND m.removed_at < $3 \
+         GROUP BY b.kind",
+    )
+    .bind(provider)
+    .bind(a)
+    .bind(b)
+    .fetch_all(store.pool())
+    .await?;
+    for r in &removed {
+        let kind: String = r.try_get("kind")?;
+        let kind: BasisKind = kind.parse().map_err(|e| corrupt("det_bases", e))?;
+        let n: i64 = r.try_get("removed")?;
+        match out.iter_mut().find(|k| k.kind == kind) {
+            Some(k) => k.removed = n,
+            None => out.push(KindFigures {
+                kind,
+                matches: 0,
+                confirmed: 0,
+                rejected: 0,
+                removed: n,
+            }),
+        }
+    }
+    out.sort_by_key(|k| k.kind.as_str());
+    Ok(out)
 }
 
 fn year_bounds(year: i32) -> Result<(i64, i64)> {

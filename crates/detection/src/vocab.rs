@@ -111,6 +111,16 @@ bulwark_core::text_enum! {
 }
 
 bulwark_core::text_enum! {
+    /// What a provider did with content after a confirmed match.
+    pub enum ContentAction: "action" {
+        /// The content was removed.
+        Removed = "removed",
+        /// Access to the content was disabled.
+        Disabled = "disabled",
+    }
+}
+
+bulwark_core::text_enum! {
     /// The regime of a removal order.
     pub enum RemovalRegime: "regime" {
         /// TCO Regulation (EU) 2021/784 Art. 3: one hour.

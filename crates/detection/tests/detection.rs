@@ -477,6 +477,35 @@ async fn terrorist_indicators_never_match_under_csa_bases() {
     }
 }
 
+/// Trusts `key` as a source other than the EU Centre, imports one-indicator
+/// lists `(list, category, indicator, hash)` signed with it, and declares a
+/// specific measure in force (notified ten days ago); returns the matcher
+/// loaded after that and the basis.
+async fn with_specific_measure(
+    s: &Store,
+    key: &KeyPair,
+    lists: &[(&str, Category, &str, &str)],
+) -> (Matcher, basis::Basis) {
+    lists::trust_key(s, &actor(), &key.public(), IssuerRole::Other, now(), "t")
+        .await
+        .unwrap();
+    for (list, category, id, hex) in lists {
+        import_one(s, key, list, *category, id, hex).await;
+    }
+    let m = Matcher::load(s).await.unwrap();
+    let notified = now().plus(TimeDelta::days(-10));
+    let measure = basis::create(
+        s,
+        &actor(),
+        specific_measure(notified, notified),
+        now(),
+        "t",
+    )
+    .await
+    .unwrap();
+    (m, measure)
+}
+
 /// Terrorist content is detected only under a specific measure of a provider
 /// exposed to it (TCO Regulation Art. 5(2)), and such a measure covers
 /// terrorist content only: under it the terrorist indicator matches and the
@@ -490,22 +519,15 @@ async fn tco_art_5_specific_measures_match_terrorist_indicators_only() {
     for db in dbs().await {
         let s = &db.store;
         let (_, d) = seeded(s).await;
-        lists::trust_key(s, &actor(), &key.public(), IssuerRole::Other, now(), "t")
-            .await
-            .unwrap();
-        import_one(s, &key, "TCO", Category::Terrorist, "t1", h_tco).await;
-        import_one(s, &key, "CSAM", Category::Csam, "c1", h_csam).await;
-        let m = Matcher::load(s).await.unwrap();
-        let notified = now().plus(TimeDelta::days(-10));
-        let measure = basis::create(
+        let (m, measure) = with_specific_measure(
             s,
-            &actor(),
-            specific_measure(notified, notified),
-            now(),
-            "t",
+            &key,
+            &[
+                ("TCO", Category::Terrorist, "t1", h_tco),
+                ("CSAM", Category::Csam, "c1", h_csam),
+            ],
         )
-        .await
-        .unwrap();
+        .await;
         let r = scan_hash(s, &m, measure.id, h_tco).await;
         assert_eq!(r.outcome, Outcome::Matched, "{}", db.label);
         assert_eq!(r.matches[0].list_id, "TCO", "{}", db.label);
@@ -554,6 +576,160 @@ async fn tco_art_5_specific_measures_match_terrorist_indicators_only() {
             "{}",
             db.label
         );
+    }
+}
+
+/// TCO Art. 6(1): content removed after a confirmed match under a specific
+/// measure is preserved (Bulwark: the match, the scan's hash and the content
+/// reference) for six months from the removal, even past the scans' own
+/// 12-month limit; TCO Art. 5(3): only after human verification; TCO Art.
+/// 7(3)(c): counted in the year's figures for specific measures.
+#[tokio::test]
+async fn tco_art_6_content_removed_under_a_specific_measure_is_preserved_six_months() {
+    let key = KeyPair::generate("EU Centre (test)");
+    let h_tco = "3c3c96960f0f5a5ac3c36969f0f0a5a53c3c96960f0f5a5ac3c36969f0f0a5a5";
+    for db in dbs().await {
+        let s = &db.store;
+        seeded(s).await;
+        let (m, measure) =
+            with_specific_measure(s, &key, &[("TCO", Category::Terrorist, "t1", h_tco)]).await;
+        let id = scan_hash(s, &m, measure.id, h_tco).await.matches[0].match_id;
+        let removed = review::RemovalRecord {
+            action: ContentAction::Removed,
+            at: None,
+        };
+        let record = |at: Timestamp, r: review::RemovalRecord| async move {
+            review::record_removal(s, &actor(), id, &r, None, at, "t").await
+        };
+        // Not before a reviewer confirmed it (Art. 5(3)).
+        let e = record(now(), removed.clone()).await.unwrap_err();
+        assert!(
+            matches!(e, DetectionError::Conflict(_)),
+            "{}: {e}",
+            db.label
+        );
+        assert!(e.to_string().contains("Art. 5(3)"), "{e}");
+        confirm(s, &m, id).await;
+        // Not in the future, not before the confirmation.
+        for at in [
+            now().plus(TimeDelta::hours(1)),
+            now().plus(TimeDelta::hours(-1)),
+        ] {
+            let e = record(
+                now(),
+                review::RemovalRecord {
+                    action: ContentAction::Removed,
+                    at: Some(at),
+                },
+            )
+            .await
+            .unwrap_err();
+            assert!(e.to_string().contains("`at`"), "{}: {e}", db.label);
+        }
+        // Removed seven months after the scan: preserved six months from then.
+        let at = now()
+            .as_datetime()
+            .checked_add_months(Months::new(7))
+            .unwrap();
+        let at = Timestamp::from_datetime(at);
+        let done = record(at, removed.clone()).await.unwrap();
+        let removal = done.matched.removal.clone().unwrap();
+        assert_eq!(removal.action, ContentAction::Removed);
+        assert_eq!(removal.at, at);
+        let months = |n: u32| {
+            Timestamp::from_datetime(
+                now()
+                    .as_datetime()
+                    .checked_add_months(Months::new(n))
+                    .unwrap(),
+            )
+        };
+        assert_eq!(removal.preserve_until, months(13), "{}", db.label);
+        let audit = bulwark_store::audit::recent(s, 1).await.unwrap().remove(0);
+        assert_eq!(audit.action, "detection.match.removal");
+        assert_eq!(audit.details["regime"], "tco");
+        // Once.
+        let e = record(at, removed.clone()).await.unwrap_err();
+        assert!(matches!(e, DetectionError::Conflict(_)), "{e}");
+        // Twelve and a half months after the scan, its hash is still kept ...
+        let hash_at = |t: Timestamp| async move {
+            retention::purge(s, &actor(), t).await.unwrap();
+            review::get(s, id, None).await.unwrap().matched.scanned_hash
+        };
+        let half = TimeDelta::days(15);
+        assert!(
+            hash_at(months(12).plus(half)).await.is_some(),
+            "{}",
+            db.label
+        );
+        // ... and purged once the preservation ended.
+        assert_eq!(hash_at(months(13).plus(half)).await, None, "{}", db.label);
+        // Counted in the year of the removal, apart for specific measures.
+        let f = transparency::figures(s, Some(demo::DEMO_PROVIDER), 2027)
+            .await
+            .unwrap();
+        let kinds: Vec<_> = f
+            .by_basis_kind
+            .iter()
+            .map(|k| (k.kind, k.matches, k.removed))
+            .collect();
+        assert_eq!(
+            kinds,
+            vec![(BasisKind::SpecificMeasure, 0, 1)],
+            "{}",
+            db.label
+        );
+    }
+}
+
+/// CSA proposal Art. 22(1): after a confirmed match under a voluntary basis
+/// or an order, the data are kept at most 12 months from the report or the
+/// removal, whichever came first.
+#[tokio::test]
+async fn csa_art_22_1_preservation_runs_from_the_report_or_the_removal_whichever_first() {
+    for db in dbs().await {
+        let s = &db.store;
+        let (m, d) = seeded(s).await;
+        let png = png(4);
+        let r = scan_item(s, &m, d.basis.id, image_item(&png), now())
+            .await
+            .unwrap();
+        let id = r.matches[0].match_id;
+        confirm(s, &m, id).await;
+        reports::create(s, &actor(), report_of(id), None, now(), "t")
+            .await
+            .unwrap();
+        let later = now().plus(TimeDelta::days(60));
+        let done = review::record_removal(
+            s,
+            &actor(),
+            id,
+            &review::RemovalRecord {
+                action: ContentAction::Disabled,
+                at: None,
+            },
+            None,
+            later,
+            "t",
+        )
+        .await
+        .unwrap();
+        let removal = done.matched.removal.unwrap();
+        assert_eq!(removal.action, ContentAction::Disabled);
+        assert_eq!(removal.at, later);
+        let year = Timestamp::from_datetime(
+            now()
+                .as_datetime()
+                .checked_add_months(Months::new(12))
+                .unwrap(),
+        );
+        assert_eq!(
+            removal.preserve_until, year,
+            "from the report ({})",
+            db.label
+        );
+        let audit = bulwark_store::audit::recent(s, 1).await.unwrap().remove(0);
+        assert_eq!(audit.details["regime"], "csa");
     }
 }
 

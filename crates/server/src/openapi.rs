@@ -68,6 +68,7 @@ impl Modify for BearerAuth {
         api::detection::review_queue,
         api::detection::get_match,
         api::detection::decide_match,
+        api::detection::record_match_removal,
         api::detection::list_reports,
         api::detection::create_report,
         api::detection::list_signing_keys,

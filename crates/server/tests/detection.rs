@@ -558,6 +558,19 @@ async fn a_confirmed_match_is_reported_and_the_report_verifies() {
     server.stop().await;
 }
 
+/// The reviewer confirms match `match_id`.
+async fn confirmed(server: &TestServer, reviewer: &str, match_id: &str) {
+    let decision = json!({"decision": "confirm", "reason": "the known stand-in"});
+    let (s, body) = post(
+        server,
+        reviewer,
+        &format!("/matches/{match_id}/decision"),
+        decision,
+    )
+    .await;
+    assert_eq!(s, StatusCode::OK, "{body}");
+}
+
 /// Scans stand-in `i`, has the reviewer confirm its match and reports it;
 /// returns the signed report.
 async fn reported(
@@ -568,15 +581,7 @@ async fn reported(
     i: usize,
 ) -> Report {
     let match_id = matched(server, provider, basis, i).await;
-    let decision = json!({"decision": "confirm", "reason": "the known stand-in"});
-    let (s, body) = post(
-        server,
-        reviewer,
-        &format!("/matches/{match_id}/decision"),
-        decision,
-    )
-    .await;
-    assert_eq!(s, StatusCode::OK, "{body}");
+    confirmed(server, reviewer, &match_id).await;
     let report = json!({
         "match_id": match_id,
         "provider_contact": "Demo Provider, legal representative, abuse@demo.example",
@@ -654,6 +659,48 @@ async fn a_provider_replaces_its_signing_key_and_earlier_reports_still_verify() 
     assert_eq!(seen, keys);
     let (_, none) = get(&server, &other, "/signing-keys").await;
     assert_eq!(none, json!([]));
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn a_provider_records_the_removal_of_confirmed_content() {
+    let (server, d) = seeded().await;
+    let provider = token(&server, Role::Provider, DEMO_PROVIDER).await;
+    let reviewer = token(&server, Role::Reviewer, DEMO_PROVIDER).await;
+    let other = token(&server, Role::Provider, "Other provider").await;
+    let match_id = matched(&server, &provider, d.basis.id, 4).await;
+    let path = format!("/matches/{match_id}/removal");
+    let removed = json!({"action": "removed"});
+    // Human verification first.
+    let (s, body) = post(&server, &provider, &path, removed.clone()).await;
+    assert_eq!(s, StatusCode::CONFLICT, "{body}");
+    confirmed(&server, &reviewer, &match_id).await;
+    // The provider acts, not the reviewer; another provider does not see it.
+    let (s, _) = post(&server, &reviewer, &path, removed.clone()).await;
+    assert_eq!(s, StatusCode::FORBIDDEN);
+    let (s, _) = post(&server, &other, &path, removed.clone()).await;
+    assert_eq!(s, StatusCode::NOT_FOUND);
+    let (s, body) = post(&server, &provider, &path, json!({"action": "deleted"})).await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    assert_eq!(body["error"]["field"], "action", "{body}");
+
+    let (s, body) = post(&server, &provider, &path, removed.clone()).await;
+    assert_eq!(s, StatusCode::OK, "{body}");
+    assert_eq!(body["removal"]["action"], "removed");
+    assert!(body["removal"]["preserve_until"].is_string(), "{body}");
+    let (_, m) = get(&server, &provider, &format!("/matches/{match_id}")).await;
+    assert_eq!(m["removal"], body["removal"]);
+    let (s, _) = post(&server, &provider, &path, removed).await;
+    assert_eq!(s, StatusCode::CONFLICT);
+    // Counted for the voluntary basis in this year's figures.
+    let (_, f) = get(&server, &provider, "/transparency").await;
+    let voluntary = f["by_basis_kind"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|k| k["kind"] == "voluntary")
+        .unwrap();
+    assert_eq!(voluntary["removed"], 1, "{f}");
     server.stop().await;
 }
 

@@ -33,7 +33,9 @@ use bulwark_detection::removal::{
 };
 use bulwark_detection::reports::{self, NewReport, Report};
 use bulwark_detection::retention::{self, PurgeReport};
-use bulwark_detection::review::{self, ErrorRate, MatchDetail, MatchView, ReviewDecision};
+use bulwark_detection::review::{
+    self, ErrorRate, MatchDetail, MatchView, RemovalRecord, ReviewDecision,
+};
 use bulwark_detection::scan::{self, MatchId, ScanInput, ScanItem, ScanResult};
 use bulwark_detection::signing::SignedEnvelope;
 use bulwark_detection::transparency::{self, Figures};
@@ -863,6 +865,52 @@ pub async fn decide_match(
     .map_err(api_error)
 }
 
+/// Records that the provider removed, or disabled access to, the content of
+/// a confirmed match; the match and its scan's data are then preserved for
+/// the regime's period (TCO Art. 6(1): six months; CSA proposal Art. 22(1):
+/// 12 months from the report or removal) and the removal is counted in the
+/// transparency figures (TCO Art. 7(3)(c)).
+#[utoipa::path(
+    post,
+    path = "/api/v1/detection/matches/{id}/removal",
+    tag = "detection",
+    request_body = RemovalRecord,
+    params(
+        ("id" = String, Path, description = "Match id (UUID)"),
+        ("X-Purpose" = Option<String>, Header, description = "Why, for the audit log"),
+    ),
+    responses(
+        (status = 200, description = "The match with its removal and preservation date", body = MatchDetail),
+        (status = 401, description = "No valid token", body = crate::error::ErrorBody),
+        (status = 403, description = "Role lacking", body = crate::error::ErrorBody),
+        (status = 404, description = "No such match of the caller's", body = crate::error::ErrorBody),
+        (status = 409, description = "Not confirmed by a reviewer, or already recorded", body = crate::error::ErrorBody),
+        (status = 422, description = "A field broke a rule", body = crate::error::ErrorBody),
+    ),
+    security(("bearer" = []))
+)]
+pub async fn record_match_removal(
+    State(app): State<AppState>,
+    Caller(caller): Caller,
+    Purpose(purpose): Purpose,
+    Path(id): Path<String>,
+    ApiJson(record): ApiJson<RemovalRecord>,
+) -> Answer<Json<MatchDetail>> {
+    let id: MatchId = parse_id("id", &id)?;
+    review::record_removal(
+        &app.store,
+        &caller.actor(),
+        id,
+        &record,
+        Some(&caller.organisation),
+        Timestamp::now(),
+        &purpose,
+    )
+    .await
+    .map(Json)
+    .map_err(api_error)
+}
+
 /// The signed reports the caller may see, newest first: a provider its own,
 /// an authority those addressed to it (`recipient`), an auditor all.
 #[utoipa::path(
@@ -1412,6 +1460,7 @@ pub fn routes(r: Routes) -> Routes {
         .api::<__path_review_queue, _, _>(DetectionReview, own, review_queue)
         .api::<__path_get_match, _, _>(DetectionRead, own, get_match)
         .api::<__path_decide_match, _, _>(DetectionReview, own, decide_match)
+        .api::<__path_record_match_removal, _, _>(DetectionManage, own, record_match_removal)
         .api::<__path_list_reports, _, _>(DetectionRead, own, list_reports)
         .api::<__path_create_report, _, _>(DetectionManage, own, create_report)
         .api::<__path_list_signing_keys, _, _>(DetectionRead, own, list_signing_keys)

@@ -537,9 +537,12 @@ pub async fn transparency_page(
             @if !f.by_basis_kind.is_empty() {
                 h2 { "Matches by legal basis" }
                 table id="by-basis-kind" {
-                    tr { th { "Basis" } th { "Matches" } th { "Confirmed" } th { "Rejected" } }
+                    tr { th { "Basis" } th { "Matches" } th { "Confirmed" } th { "Rejected" } th { "Content removed" } }
                     @for k in &f.by_basis_kind {
-                        tr { td { (k.kind) } td { (k.matches) } td { (k.confirmed) } td { (k.rejected) } }
+                        tr {
+                            td { (k.kind) } td { (k.matches) } td { (k.confirmed) } td { (k.rejected) }
+                            td { (k.removed) }
+                        }
                     }
                 }
             }
