@@ -59,13 +59,7 @@ pub fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
         // with stops the start here (exit 2), before anything listens.
         bulwark_detection::migrate(&store)
             .await
-            .map_err(|e| match e {
-                bulwark_detection::DetectionError::Store(
-                    s @ (bulwark_store::StoreError::Unseal { .. }
-                    | bulwark_store::StoreError::KeyFile { .. }),
-                ) => anyhow::Error::from(crate::exit::UsageError(format!("--key-file: {s}"))),
-                e => e.into(),
-            })?;
+            .map_err(super::keyfile::key_error)?;
         let listener = tokio::net::TcpListener::bind(&args.addr)
             .await
             .map_err(|e| crate::exit::UsageError(format!("--addr {}: {e}", args.addr)))?;
