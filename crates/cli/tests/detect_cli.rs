@@ -217,6 +217,22 @@ fn scan_needs_a_basis_then_matches_and_goes_to_review() {
     // The rejected content is negative-listed from now on.
     let o = bulwark(&["detect", "scan", "--db", db, "--basis", &id, s(&img)]);
     assert!(text(&o).contains("known false positive"), "{}", text(&o));
+    // The other match's content is removed: only after confirmation (exit 2
+    // before), then preserved for 12 months (CSA proposal Art. 22(1)).
+    let m1 = queue[1]["id"].as_str().unwrap();
+    let o = bulwark(&["detect", "removal", "--db", db, m1, "removed"]);
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+    assert!(text(&o).contains("confirmed"), "{}", text(&o));
+    let o = bulwark(&[
+        "detect", "decide", "--db", db, m1, "confirm", "--reason", "known",
+    ]);
+    assert!(text(&o).contains("confirmed"), "{}", text(&o));
+    let o = bulwark(&["detect", "removal", "--db", db, m1, "removed", "--json"]);
+    assert!(o.status.success(), "{}", text(&o));
+    let r: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(r["removal"]["action"], "removed");
+    let o = bulwark(&["detect", "removal", "--db", db, m1, "wiped"]);
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
 
     let o = bulwark(&[
         "detect",
@@ -231,6 +247,7 @@ fn scan_needs_a_basis_then_matches_and_goes_to_review() {
     assert!(f["scans"].as_i64().unwrap() >= 4);
     assert_eq!(f["rejected"], 1);
     assert_eq!(f["low_quality"], 1);
+    assert_eq!(f["by_basis_kind"][0]["removed"], 1, "{f}");
 
     let o = bulwark(&["detect", "purge", "--db", db, "--json"]);
     assert!(o.status.success(), "{}", text(&o));

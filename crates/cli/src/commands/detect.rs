@@ -17,7 +17,7 @@ use bulwark_detection::lists::{self, ListPayload};
 use bulwark_detection::review::{self, ReviewDecision};
 use bulwark_detection::scan::{self, ScanInput, ScanItem};
 use bulwark_detection::signing::{KeyPair, PublicKey};
-use bulwark_detection::vocab::{Decision, IndicatorStatus, IssuerRole};
+use bulwark_detection::vocab::{ContentAction, Decision, IndicatorStatus, IssuerRole};
 use bulwark_detection::{DetectionError, Matcher, demo, keys, retention, transparency};
 use bulwark_store::{Actor, Store};
 use indicatif::{ProgressBar, ProgressStyle};
@@ -69,6 +69,23 @@ pub enum DetectCommand {
         /// Why (required).
         #[arg(long)]
         reason: String,
+        /// JSON output.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Record that the content of a confirmed match was removed or disabled:
+    /// the match and its scan's data are then preserved for the regime's
+    /// period (TCO Art. 6(1), CSA proposal Art. 22(1)).
+    Removal {
+        #[command(flatten)]
+        db: DbArgs,
+        /// The match id.
+        match_id: String,
+        /// `removed` or `disabled`.
+        action: ContentAction,
+        /// When (RFC 3339; default: now).
+        #[arg(long)]
+        at: Option<Timestamp>,
         /// JSON output.
         #[arg(long)]
         json: bool,
@@ -268,7 +285,8 @@ async fn open(db: &DbArgs) -> anyhow::Result<Store> {
     Ok(store)
 }
 
-/// Prints `rows`, one line each: its JSON with `json`, else `line` of it.
+/// Prints `rows` (or one result), one line each: its JSON with `json`, else
+/// `line` of it.
 fn print_rows<T: serde::Serialize>(
     rows: impl IntoIterator<Item = T>,
     json: bool,
@@ -508,13 +526,34 @@ pub fn run(cmd: DetectCommand) -> anyhow::Result<ExitCode> {
                     .await
                     .map_err(map);
                 store.close().await;
-                let r = r?;
-                if json {
-                    println!("{}", serde_json::to_string(&r)?);
-                } else {
-                    println!("{} {}", r.matched.id, r.matched.state);
-                }
-                Ok(ExitCode::SUCCESS)
+                print_rows([r?], json, |r| {
+                    format!("{} {}", r.matched.id, r.matched.state)
+                })
+            }
+            DetectCommand::Removal {
+                db,
+                match_id,
+                action,
+                at,
+                json,
+            } => {
+                let id = parse_id(&match_id, "match")?;
+                let store = open(&db).await?;
+                let record = review::RemovalRecord { action, at };
+                let r = review::record_removal(&store, &actor, id, &record, None, now, "removal")
+                    .await
+                    .map_err(map);
+                store.close().await;
+                print_rows([r?], json, |r| match &r.matched.removal {
+                    Some(removal) => format!(
+                        "{} {} at {}; preserved until {}",
+                        r.matched.id,
+                        removal.action,
+                        removal.at.to_rfc3339(),
+                        removal.preserve_until.to_rfc3339()
+                    ),
+                    None => format!("{} has no removal recorded", r.matched.id),
+                })
             }
             DetectCommand::Indicator {
                 db,
@@ -589,17 +628,13 @@ pub fn run(cmd: DetectCommand) -> anyhow::Result<ExitCode> {
                 .await
                 .map_err(super::keyfile::key_error);
                 store.close().await;
-                let r = r?;
-                if json {
-                    println!("{}", serde_json::to_string(&r)?);
-                } else {
-                    println!(
+                print_rows([r?], json, |r| {
+                    format!(
                         "replaced the report-signing key of {}: {} retired, {} signs from now \
                          on (public key {}); give recipients the new public key",
                         provider, r.retired.key_id, r.current.key_id, r.current.public_key
-                    );
-                }
-                Ok(ExitCode::SUCCESS)
+                    )
+                })
             }
             DetectCommand::Purge { db, json } => {
                 let store = open(&db).await?;
