@@ -1490,5 +1490,21 @@ async fn console_shows_the_queue_and_overdue_removal_orders() {
     assert_eq!(s, StatusCode::CREATED);
     let (_, html) = page(&pc, &server, "/console/detection/reports").await;
     assert!(html.contains("TLP:RED"), "{html}");
+    assert!(!html.contains("retired-key"), "{html}");
+    // After the provider replaced its signing key, the report shows that its
+    // key was replaced, when and why.
+    let (s, _) = post(
+        &server,
+        &provider,
+        "/signing-keys/replace",
+        json!({"reason": "scheduled change"}),
+    )
+    .await;
+    assert_eq!(s, StatusCode::CREATED);
+    let (_, html) = page(&pc, &server, "/console/detection/reports").await;
+    assert!(
+        html.contains("retired-key") && html.contains("scheduled change"),
+        "{html}"
+    );
     server.stop().await;
 }

@@ -12,6 +12,7 @@ use serde::Deserialize;
 
 use bulwark_core::{Marking, Permission, Timestamp};
 use bulwark_detection::DetectionError;
+use bulwark_detection::keys::{self, SigningKey};
 use bulwark_detection::removal::{self, RemovalAction, RemovalId, RemovalOrderView};
 use bulwark_detection::review::{self, MatchDetail, ReviewDecision};
 use bulwark_detection::scan::MatchId;
@@ -350,6 +351,11 @@ pub async fn reports_page(
         Ok(l) => l,
         Err(e) => return failed(e),
     };
+    // Which signing keys were replaced since, and why (public halves only).
+    let retired: Vec<SigningKey> = match keys::signing_keys(&app.store, None).await {
+        Ok(k) => k.into_iter().filter(|k| k.retired_at.is_some()).collect(),
+        Err(e) => return failed(e),
+    };
     render(
         "Reports",
         &p,
@@ -367,7 +373,16 @@ pub async fn reports_page(
                             td.mono { (r.match_id) }
                             td { (r.provider) }
                             td.marking { strong { (marking_text(&r.marking)) } }
-                            td.mono { (r.signed.key_id) }
+                            td {
+                                span.mono { (r.signed.key_id) }
+                                @if let Some(k) = retired.iter().find(|k| k.key_id == r.signed.key_id) {
+                                    br;
+                                    span.retired-key {
+                                        "replaced " (k.retired_at.map(when).unwrap_or_default())
+                                        @if let Some(why) = &k.reason { ": " (why) }
+                                    }
+                                }
+                            }
                             td.mono { (when(r.created_at)) }
                             td.mono { (when(r.retain_until)) }
                         }
