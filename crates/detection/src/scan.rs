@@ -311,6 +311,9 @@ pub(crate) fn audit_entry(
     )
 }
 
+/// Microseconds in a day: the unit of `det_scan_counts.day`.
+pub(crate) const MICROS_PER_DAY: i64 = 86_400_000_000;
+
 /// Scan rows (9 values each).
 static INSERT_SCANS: CachedInsert = CachedInsert::new(
     "INSERT INTO det_scans (id, basis_id, provider, content_ref, input_kind, pdq, quality, outcome, scanned_at) VALUES ",
@@ -370,6 +373,34 @@ pub(crate) async fn insert(
                 .bind(j.now.unix_micros());
         }
         q.execute(&mut *conn).await?;
+    }
+    // The per-day counters the transparency figures read (migration 2009).
+    let mut counts: Vec<(&str, i64, i64, i64)> = Vec::new();
+    for &(k, _, ev) in &rows {
+        let j = &jobs[k];
+        let provider = j.basis.facts.provider.as_str();
+        let day = j.now.unix_micros().div_euclid(MICROS_PER_DAY);
+        let low = i64::from(ev.outcome == Outcome::LowQuality);
+        match counts.iter_mut().find(|c| c.0 == provider && c.1 == day) {
+            Some(c) => {
+                c.2 += 1;
+                c.3 += low;
+            }
+            None => counts.push((provider, day, 1, low)),
+        }
+    }
+    for (provider, day, scans, low) in counts {
+        sqlx::query(
+            "INSERT INTO det_scan_counts (provider, day, scans, low_quality) VALUES ($1, $2, $3, $4) \
+             ON CONFLICT (provider, day) DO UPDATE SET scans = det_scan_counts.scans + excluded.scans, \
+             low_quality = det_scan_counts.low_quality + excluded.low_quality",
+        )
+        .bind(provider)
+        .bind(day)
+        .bind(scans)
+        .bind(low)
+        .execute(&mut *conn)
+        .await?;
     }
     // Every match: (job index, scan index in the job, scan, candidate, list version, id).
     let mut all: Vec<(usize, usize, &Evaluated, &Candidate, u64, MatchId)> = Vec::new();

@@ -172,15 +172,20 @@ pub async fn figures(store: &Store, provider: Option<&str>, year: i32) -> Result
             "SELECT COUNT(*) FROM {table} WHERE ($1 = '' OR provider = $1) AND {time} >= $2 AND {time} < $3 {extra}"
         )
     };
-    let scans = count(store, &q("det_scans", "scanned_at", ""), p, a, b).await?;
-    let low_quality = count(
-        store,
-        &q("det_scans", "scanned_at", "AND outcome = 'low_quality'"),
-        p,
-        a,
-        b,
+    // Years start at UTC midnight, so they are whole days of the counters.
+    let day = crate::scan::MICROS_PER_DAY;
+    let counted = sqlx::query(
+        "SELECT CAST(COALESCE(SUM(scans), 0) AS BIGINT) AS scans, \
+                CAST(COALESCE(SUM(low_quality), 0) AS BIGINT) AS low_quality \
+         FROM det_scan_counts WHERE ($1 = '' OR provider = $1) AND day >= $2 AND day < $3",
     )
+    .bind(p)
+    .bind(a.div_euclid(day))
+    .bind(b.div_euclid(day))
+    .fetch_one(store.pool())
     .await?;
+    let scans: i64 = counted.try_get("scans")?;
+    let low_quality: i64 = counted.try_get("low_quality")?;
     let matches = count(store, &q("det_matches", "created_at", ""), p, a, b).await?;
     let confirmed = count(
         store,

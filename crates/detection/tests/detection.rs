@@ -19,6 +19,7 @@ use bulwark_detection::vocab::*;
 use bulwark_detection::{DetectionError, Matcher, demo, reports, retention, transparency};
 use bulwark_store::{Actor, Store};
 use common::{actor, confirm, dbs, now, report_of};
+use sqlx::Row;
 
 fn t(s: &str) -> Timestamp {
     Timestamp::from_datetime(chrono::DateTime::parse_from_rfc3339(s).unwrap().to_utc())
@@ -1520,6 +1521,143 @@ fn crc32(data: &[u8]) -> u32 {
         }
     }
     !c
+}
+
+/// The scans counted in a year's figures (CSA proposal Art. 83(1), TCO Art.
+/// 7(3), 2021/1232 Art. 3(1)(g)(vii)), straight from the scan rows.
+async fn counted_directly(s: &Store, provider: Option<&str>, year: i32) -> (i64, i64) {
+    let bound = |y: i32| {
+        chrono::NaiveDate::from_ymd_opt(y, 1, 1)
+            .unwrap()
+            .and_hms_opt(0, 0, 0)
+            .unwrap()
+            .and_utc()
+            .timestamp_micros()
+    };
+    let r = sqlx::query(
+        "SELECT COUNT(*) AS n, CAST(COALESCE(SUM(CASE WHEN outcome = 'low_quality' THEN 1 ELSE 0 END), 0) AS BIGINT) AS low \
+         FROM det_scans WHERE ($1 = '' OR provider = $1) AND scanned_at >= $2 AND scanned_at < $3",
+    )
+    .bind(provider.unwrap_or(""))
+    .bind(bound(year))
+    .bind(bound(year + 1))
+    .fetch_one(s.pool())
+    .await
+    .unwrap();
+    (r.try_get("n").unwrap(), r.try_get("low").unwrap())
+}
+
+/// The annual figures count scans from per-day counters kept in the
+/// recording transaction: the same numbers as the scan rows, with the year
+/// boundary at UTC midnight, per provider and in all.
+#[tokio::test]
+async fn annual_scan_figures_equal_the_scans_recorded_in_the_year() {
+    let h = "3c3c96960f0f5a5ac3c36969f0f0a5a53c3c96960f0f5a5ac3c36969f0f0a5a5";
+    for db in dbs().await {
+        let s = &db.store;
+        let (m, d) = seeded(s).await;
+        let last = "2026-12-31T23:59:59.999999Z".parse::<Timestamp>().unwrap();
+        let first = "2027-01-01T00:00:00Z".parse::<Timestamp>().unwrap();
+        for (at, quality) in [
+            (now(), 100),
+            (now(), 10),
+            (last, 100),
+            (last, 20),
+            (first, 100),
+        ] {
+            let item = ScanItem {
+                content_ref: None,
+                input: ScanInput::Hash { pdq: h, quality },
+            };
+            scan_item(s, &m, d.basis.id, item, at).await.unwrap();
+        }
+        // A group commit of several requests counts each scan once.
+        let items: Vec<ScanItem<'_>> = (0..3)
+            .map(|_| ScanItem {
+                content_ref: None,
+                input: ScanInput::Hash {
+                    pdq: h,
+                    quality: 100,
+                },
+            })
+            .collect();
+        scan::scan(
+            s,
+            &m,
+            &actor(),
+            demo::DEMO_PROVIDER,
+            d.basis.id,
+            None,
+            &items,
+            now(),
+            "t",
+        )
+        .await
+        .unwrap();
+        for (provider, year, want) in [
+            (None, 2026, (7, 2)),
+            (Some(demo::DEMO_PROVIDER), 2026, (7, 2)),
+            (None, 2027, (1, 0)),
+            (Some("another provider"), 2026, (0, 0)),
+        ] {
+            let f = transparency::figures(s, provider, year).await.unwrap();
+            assert_eq!(
+                (f.scans, f.low_quality),
+                want,
+                "{} {provider:?} {year}",
+                db.label
+            );
+            assert_eq!(
+                counted_directly(s, provider, year).await,
+                want,
+                "{}",
+                db.label
+            );
+        }
+    }
+}
+
+/// A database upgraded to the counters (migration 2009) counts the scans it
+/// recorded before.
+#[tokio::test]
+async fn the_scan_counters_are_filled_from_the_scans_recorded_before_them() {
+    let mut v = vec![bulwark_store::testing::sqlite().await];
+    v.extend(bulwark_store::testing::postgres().await);
+    for db in v {
+        let s = &db.store;
+        s.apply_migrations(common::migrations_before(2009))
+            .await
+            .unwrap();
+        let d = demo::seed(s, &actor(), now()).await.unwrap();
+        let last = "2026-12-31T23:59:59Z".parse::<Timestamp>().unwrap();
+        for (i, (at, outcome)) in [
+            (now(), "no_match"),
+            (now(), "low_quality"),
+            (last, "matched"),
+            (last.plus(TimeDelta::seconds(1)), "no_match"),
+        ]
+        .into_iter()
+        .enumerate()
+        {
+            sqlx::query(
+                "INSERT INTO det_scans (id, basis_id, provider, input_kind, outcome, scanned_at) \
+                 VALUES ($1, $2, $3, 'hash', $4, $5)",
+            )
+            .bind(format!("old-scan-{i}"))
+            .bind(d.basis.id.to_string())
+            .bind(demo::DEMO_PROVIDER)
+            .bind(outcome)
+            .bind(at.unix_micros())
+            .execute(s.pool())
+            .await
+            .unwrap();
+        }
+        bulwark_detection::migrate(s).await.unwrap();
+        let f = transparency::figures(s, None, 2026).await.unwrap();
+        assert_eq!((f.scans, f.low_quality), (3, 1), "{}", db.label);
+        let f = transparency::figures(s, None, 2027).await.unwrap();
+        assert_eq!((f.scans, f.low_quality), (1, 0), "{}", db.label);
+    }
 }
 
 #[tokio::test]

@@ -18,15 +18,8 @@ use sqlx::Row;
 
 /// The pillar's migrations from before keys were sealed (up to 2004).
 fn migrations_before_sealing() -> sqlx::migrate::Migrator {
-    let mut m = sqlx::migrate!("./migrations");
-    let old: Vec<_> = m
-        .migrations
-        .iter()
-        .filter(|x| x.version < 2005)
-        .cloned()
-        .collect();
-    assert_eq!(old.len(), 5, "migrations 2000-2004");
-    m.migrations = std::borrow::Cow::Owned(old);
+    let m = common::migrations_before(2005);
+    assert_eq!(m.migrations.len(), 5, "migrations 2000-2004");
     m
 }
 

@@ -69,3 +69,17 @@ pub async fn confirm(store: &Store, m: &Matcher, id: scan::MatchId) {
         .await
         .unwrap();
 }
+
+/// The pillar's migrations before `version` (the schema an older release
+/// left), to test upgrades.
+pub fn migrations_before(version: i64) -> sqlx::migrate::Migrator {
+    let mut m = sqlx::migrate!("./migrations");
+    let old: Vec<_> = m
+        .migrations
+        .iter()
+        .filter(|x| x.version < version)
+        .cloned()
+        .collect();
+    m.migrations = std::borrow::Cow::Owned(old);
+    m
+}
