@@ -3,9 +3,10 @@
 //! 2021/1232 Art. 3(1)(h)), removed content's metadata six months after
 //! removal (TCO Regulation Art. 6(1)), and the scanned hashes and content
 //! references of scans 12 months after the scan (2021/1232 Art. 3(1)(h):
-//! data kept no longer than strictly necessary, at most 12 months). A
-//! scan's row itself stays, stripped to its outcome, provider and time, so
-//! the annual transparency figures can still be counted.
+//! data kept no longer than strictly necessary, at most 12 months). A scan
+//! without a match is then deleted altogether (the annual figures count
+//! scans per day in `det_scan_counts`); one behind a match stays with it,
+//! stripped to its outcome, provider and time.
 
 use serde::{Deserialize, Serialize};
 use sqlx::Row;
@@ -22,12 +23,21 @@ pub struct PurgeReport {
     pub reports: i64,
     /// Removal orders whose items and reasons were erased.
     pub removal_orders: i64,
-    /// Scans whose hash and content reference were erased.
+    /// Scans whose hash and content reference were erased (deleted or stripped).
     pub scans: i64,
+    /// Of those, scans without a match, whose rows were deleted.
+    pub scans_deleted: i64,
 }
 
 /// Months a scan's hash and content reference are kept (2021/1232 Art. 3(1)(h)).
 pub const SCAN_RETENTION_MONTHS: u32 = 12;
+
+/// Deletes the scans recorded at or before `$1` that have no match. Its row filter is the
+/// partial index `det_scans_unpurged`'s (migration 2004); a scan's matches are found
+/// through `det_matches_scan` (migration 2010).
+const DELETE_SCANS: &str = "DELETE FROM det_scans \
+     WHERE scanned_at <= $1 AND (pdq IS NOT NULL OR content_ref IS NOT NULL) \
+     AND NOT EXISTS (SELECT 1 FROM det_matches m WHERE m.scan_id = det_scans.id)";
 
 /// Clears the hash and content reference of the scans recorded at or before `$1` that are
 /// neither behind a report nor behind a match whose removed content is preserved after `$2`
@@ -84,7 +94,12 @@ pub async fn purge(store: &Store, actor: &Actor, now: Timestamp) -> Result<Purge
     // A scan behind a report still in its retention period keeps its data
     // until the report goes; one behind removed content, until its
     // preservation ends.
-    let scans = sqlx::query(PURGE_SCANS)
+    let scans_deleted = sqlx::query(DELETE_SCANS)
+        .bind(scan_cut)
+        .execute(tx.conn())
+        .await?
+        .rows_affected() as i64;
+    let stripped = sqlx::query(PURGE_SCANS)
         .bind(scan_cut)
         .bind(t)
         .execute(tx.conn())
@@ -93,7 +108,8 @@ pub async fn purge(store: &Store, actor: &Actor, now: Timestamp) -> Result<Purge
     let report = PurgeReport {
         reports,
         removal_orders: due.len() as i64,
-        scans,
+        scans: scans_deleted + stripped,
+        scans_deleted,
     };
     tx.commit(
         actor,
@@ -108,7 +124,7 @@ pub async fn purge(store: &Store, actor: &Actor, now: Timestamp) -> Result<Purge
 mod tests {
     use sqlx::Row;
 
-    use super::PURGE_SCANS;
+    use super::{DELETE_SCANS, PURGE_SCANS};
 
     /// The purge finds its scans through the partial index instead of reading the whole
     /// table inside its write transaction (SQLite's plan; the index exists on both).
@@ -136,6 +152,23 @@ mod tests {
             assert!(!plan.iter().any(|d| d == "SCAN det_scans"), "{plan:?}");
             // ... and the preserved matches through theirs.
             assert!(!plan.iter().any(|d| d == "SCAN det_matches"), "{plan:?}");
+            let plan: Vec<String> = sqlx::query(&format!("EXPLAIN QUERY PLAN {DELETE_SCANS}"))
+                .bind(0i64)
+                .fetch_all(db.store.pool())
+                .await
+                .unwrap()
+                .iter()
+                .map(|r| r.try_get::<String, _>("detail").unwrap())
+                .collect();
+            assert!(
+                plan.iter()
+                    .any(|d| d.contains("det_scans") && d.contains("det_scans_unpurged")),
+                "{plan:?}"
+            );
+            assert!(
+                plan.iter().any(|d| d.contains("det_matches_scan")),
+                "{plan:?}"
+            );
         }
     }
 }

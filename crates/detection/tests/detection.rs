@@ -1618,7 +1618,8 @@ async fn annual_scan_figures_equal_the_scans_recorded_in_the_year() {
 }
 
 /// A database upgraded to the counters (migration 2009) counts the scans it
-/// recorded before.
+/// recorded before, and loses the rows earlier purges had stripped
+/// (migration 2010).
 #[tokio::test]
 async fn the_scan_counters_are_filled_from_the_scans_recorded_before_them() {
     let mut v = vec![bulwark_store::testing::sqlite().await];
@@ -1652,11 +1653,33 @@ async fn the_scan_counters_are_filled_from_the_scans_recorded_before_them() {
             .await
             .unwrap();
         }
+        // One scan still within its retention period (its hash kept).
+        sqlx::query(
+            "INSERT INTO det_scans (id, basis_id, provider, input_kind, pdq, outcome, scanned_at) \
+             VALUES ('recent-scan', $1, $2, 'hash', $3, 'no_match', $4)",
+        )
+        .bind(d.basis.id.to_string())
+        .bind(demo::DEMO_PROVIDER)
+        .bind("5a".repeat(32))
+        .bind(now().unix_micros())
+        .execute(s.pool())
+        .await
+        .unwrap();
         bulwark_detection::migrate(s).await.unwrap();
         let f = transparency::figures(s, None, 2026).await.unwrap();
-        assert_eq!((f.scans, f.low_quality), (3, 1), "{}", db.label);
+        assert_eq!((f.scans, f.low_quality), (4, 1), "{}", db.label);
         let f = transparency::figures(s, None, 2027).await.unwrap();
         assert_eq!((f.scans, f.low_quality), (1, 0), "{}", db.label);
+        // The rows stripped by earlier purges (no hash, no content reference,
+        // no match) are deleted by migration 2010; the recent scan stays.
+        let left: Vec<String> = sqlx::query("SELECT id FROM det_scans ORDER BY id")
+            .fetch_all(s.pool())
+            .await
+            .unwrap()
+            .iter()
+            .map(|r| r.try_get("id").unwrap())
+            .collect();
+        assert_eq!(left, ["recent-scan"], "{}", db.label);
     }
 }
 
@@ -1666,22 +1689,37 @@ async fn r2021_1232_art_3_1_h_scan_data_erased_after_twelve_months_counts_kept()
         let s = &db.store;
         let (m, d) = seeded(s).await;
         let r = scan_one(s, &m, d.basis.id, &png(10), now()).await.unwrap();
+        let no_match = scan_hash(s, &m, d.basis.id, &"5a".repeat(32)).await;
+        assert_eq!(no_match.outcome, Outcome::NoMatch);
+        let rows = |id: String| async move {
+            sqlx::query("SELECT COUNT(*) AS n FROM det_scans WHERE id = $1")
+                .bind(id)
+                .fetch_one(s.pool())
+                .await
+                .unwrap()
+                .try_get::<i64, _>("n")
+                .unwrap()
+        };
         let before = review::get(s, r.matches[0].match_id, None).await.unwrap();
         assert!(before.matched.scanned_hash.is_some());
         let p = retention::purge(s, &Actor::system(), months(now(), 11))
             .await
             .unwrap();
-        assert_eq!(p.scans, 0);
+        assert_eq!((p.scans, p.scans_deleted), (0, 0));
         let p = retention::purge(s, &Actor::system(), months(now(), 12))
             .await
             .unwrap();
-        assert_eq!(p.scans, 1, "{}", db.label);
+        assert_eq!((p.scans, p.scans_deleted), (2, 1), "{}", db.label);
+        // The matched scan stays with its match, stripped ...
         let after = review::get(s, r.matches[0].match_id, None).await.unwrap();
         assert_eq!(after.matched.scanned_hash, None);
         assert_eq!(after.matched.content_ref, None);
-        // The annual figures still count the scan and its match.
+        // ... the scan without a match is gone altogether.
+        assert_eq!(rows(no_match.scan_id.to_string()).await, 0, "{}", db.label);
+        assert_eq!(rows(r.scan_id.to_string()).await, 1);
+        // The annual figures still count both scans and the match.
         let f = transparency::figures(s, None, 2026).await.unwrap();
-        assert_eq!((f.scans, f.matches), (1, 1));
+        assert_eq!((f.scans, f.matches), (2, 1));
     }
 }
 

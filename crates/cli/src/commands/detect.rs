@@ -647,8 +647,9 @@ pub fn run(cmd: DetectCommand) -> anyhow::Result<ExitCode> {
                     println!("{}", serde_json::to_string(&r)?);
                 } else {
                     println!(
-                        "purged {} reports, {} removal orders' metadata, {} scans' hashes",
-                        r.reports, r.removal_orders, r.scans
+                        "purged {} reports, {} removal orders' metadata, {} scans' hashes ({} \
+                         scans without a match deleted)",
+                        r.reports, r.removal_orders, r.scans, r.scans_deleted
                     );
                 }
                 Ok(ExitCode::SUCCESS)
