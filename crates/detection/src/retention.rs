@@ -32,27 +32,46 @@ pub struct PurgeReport {
 /// Months a scan's hash and content reference are kept (2021/1232 Art. 3(1)(h)).
 pub const SCAN_RETENTION_MONTHS: u32 = 12;
 
-/// Deletes the scans recorded at or before `$1` that have no match. Its row filter is the
-/// partial index `det_scans_unpurged`'s (migration 2004); a scan's matches are found
-/// through `det_matches_scan` (migration 2010).
-const DELETE_SCANS: &str = "DELETE FROM det_scans \
-     WHERE scanned_at <= $1 AND (pdq IS NOT NULL OR content_ref IS NOT NULL) \
-     AND NOT EXISTS (SELECT 1 FROM det_matches m WHERE m.scan_id = det_scans.id)";
+/// Scans purged per transaction at most: a purge of many scans runs as a series of
+/// short transactions, so that the scans being recorded meanwhile wait for one chunk,
+/// not for all of them.
+pub const PURGE_CHUNK: i64 = 5_000;
 
-/// Clears the hash and content reference of the scans recorded at or before `$1` that are
-/// neither behind a report nor behind a match whose removed content is preserved after `$2`
-/// (`review::record_removal`: TCO Art. 6(1), CSA proposal Art. 22(1)). Its row filter is
-/// the partial index `det_scans_unpurged`'s (migration 2004), so it reads only the scans
-/// still to purge, not every scan recorded.
+/// Deletes at most `$2` of the scans recorded at or before `$1` that have no match. Its
+/// row filter is the partial index `det_scans_unpurged`'s (migration 2004); a scan's
+/// matches are found through `det_matches_scan` (migration 2010).
+const DELETE_SCANS: &str = "DELETE FROM det_scans WHERE id IN (SELECT s.id FROM det_scans s \
+     WHERE s.scanned_at <= $1 AND (s.pdq IS NOT NULL OR s.content_ref IS NOT NULL) \
+     AND NOT EXISTS (SELECT 1 FROM det_matches m WHERE m.scan_id = s.id) LIMIT $2)";
+
+/// Clears the hash and content reference of at most `$3` of the scans with a match
+/// recorded at or before `$1` that are neither behind a report nor behind a match whose
+/// removed content is preserved after `$2` (`review::record_removal`: TCO Art. 6(1), CSA
+/// proposal Art. 22(1)). Its row filter is the partial index `det_scans_unpurged`'s
+/// (migration 2004), so it reads only the scans still to purge, not every scan recorded.
 const PURGE_SCANS: &str = "UPDATE det_scans SET pdq = NULL, content_ref = NULL \
-     WHERE scanned_at <= $1 AND (pdq IS NOT NULL OR content_ref IS NOT NULL) \
-     AND id NOT IN (SELECT m.scan_id FROM det_matches m JOIN det_reports r ON r.match_id = m.id) \
-     AND id NOT IN (SELECT scan_id FROM det_matches WHERE preserve_until > $2)";
+     WHERE id IN (SELECT s.id FROM det_scans s \
+     WHERE s.scanned_at <= $1 AND (s.pdq IS NOT NULL OR s.content_ref IS NOT NULL) \
+     AND EXISTS (SELECT 1 FROM det_matches m WHERE m.scan_id = s.id) \
+     AND s.id NOT IN (SELECT m.scan_id FROM det_matches m JOIN det_reports r ON r.match_id = m.id) \
+     AND s.id NOT IN (SELECT scan_id FROM det_matches WHERE preserve_until > $2) LIMIT $3)";
 
-/// Deletes whatever is past its retention limit at `now`, in one audited
-/// transaction (an audit record is written even when nothing was due, so
-/// the schedule itself is visible).
+/// Deletes whatever is past its retention limit at `now`: reports and removal
+/// orders in one audited transaction (an audit record is written even when
+/// nothing was due, so the schedule itself is visible), then the scans'
+/// data in audited chunks of at most [`PURGE_CHUNK`] scans.
 pub async fn purge(store: &Store, actor: &Actor, now: Timestamp) -> Result<PurgeReport> {
+    purge_in_chunks(store, actor, now, PURGE_CHUNK).await
+}
+
+/// [`purge`] with scans erased in transactions of at most `chunk` scans.
+pub async fn purge_in_chunks(
+    store: &Store,
+    actor: &Actor,
+    now: Timestamp,
+    chunk: i64,
+) -> Result<PurgeReport> {
+    let chunk = chunk.max(1);
     let t = now.unix_micros();
     let mut tx = store.write().await?;
     let reports = sqlx::query("DELETE FROM det_reports WHERE retain_until <= $1")
@@ -91,33 +110,69 @@ pub async fn purge(store: &Store, actor: &Actor, now: Timestamp) -> Result<Purge
         .map(Timestamp::from_datetime)
         .unwrap_or(now)
         .unix_micros();
-    // A scan behind a report still in its retention period keeps its data
-    // until the report goes; one behind removed content, until its
-    // preservation ends.
-    let scans_deleted = sqlx::query(DELETE_SCANS)
-        .bind(scan_cut)
-        .execute(tx.conn())
-        .await?
-        .rows_affected() as i64;
-    let stripped = sqlx::query(PURGE_SCANS)
-        .bind(scan_cut)
-        .bind(t)
-        .execute(tx.conn())
-        .await?
-        .rows_affected() as i64;
-    let report = PurgeReport {
-        reports,
-        removal_orders: due.len() as i64,
-        scans: scans_deleted + stripped,
-        scans_deleted,
-    };
+    let removal_orders = due.len() as i64;
     tx.commit(
         actor,
-        AuditEntry::new("detection.purge", "detection:retention", "retention limits")
-            .with_details(serde_json::json!(report)),
+        AuditEntry::new("detection.purge", "detection:retention", "retention limits").with_details(
+            serde_json::json!({ "reports": reports, "removal_orders": removal_orders }),
+        ),
     )
     .await?;
-    Ok(report)
+    let (scans, scans_deleted) = purge_scans(store, actor, scan_cut, t, chunk).await?;
+    Ok(PurgeReport {
+        reports,
+        removal_orders,
+        scans,
+        scans_deleted,
+    })
+}
+
+/// Erases the data of the scans recorded at or before `cut` (deleting those
+/// without a match, stripping the others), in transactions of at most
+/// `chunk` scans each, audited as `detection.purge` with their counts.
+/// A scan behind a report still in its retention period keeps its data
+/// until the report goes; one behind removed content, until its
+/// preservation ends (after `now`). Returns the scans erased and, of them,
+/// deleted.
+async fn purge_scans(
+    store: &Store,
+    actor: &Actor,
+    cut: i64,
+    now: i64,
+    chunk: i64,
+) -> Result<(i64, i64)> {
+    let (mut erased, mut deleted) = (0, 0);
+    loop {
+        let mut tx = store.write().await?;
+        let d = sqlx::query(DELETE_SCANS)
+            .bind(cut)
+            .bind(chunk)
+            .execute(tx.conn())
+            .await?
+            .rows_affected() as i64;
+        let stripped = sqlx::query(PURGE_SCANS)
+            .bind(cut)
+            .bind(now)
+            .bind(chunk)
+            .execute(tx.conn())
+            .await?
+            .rows_affected() as i64;
+        if d + stripped == 0 {
+            // Nothing (more) to do: the transaction rolls back unwritten.
+            return Ok((erased, deleted));
+        }
+        tx.commit(
+            actor,
+            AuditEntry::new("detection.purge", "detection:scans", "retention limits")
+                .with_details(serde_json::json!({ "scans": d + stripped, "scans_deleted": d })),
+        )
+        .await?;
+        erased += d + stripped;
+        deleted += d;
+        if d < chunk && stripped < chunk {
+            return Ok((erased, deleted));
+        }
+    }
 }
 
 #[cfg(test)]
@@ -151,7 +206,7 @@ mod tests {
                 continue;
             }
             crate::migrate(&db.store).await.unwrap();
-            for (sql, binds) in [(PURGE_SCANS, 2), (DELETE_SCANS, 1)] {
+            for (sql, binds) in [(PURGE_SCANS, 3), (DELETE_SCANS, 2)] {
                 let plan = plan(&db.store, sql, binds).await;
                 assert!(
                     plan.iter()
@@ -161,7 +216,7 @@ mod tests {
                 assert!(!plan.iter().any(|d| d == "SCAN det_scans"), "{plan:?}");
                 assert!(!plan.iter().any(|d| d == "SCAN det_matches"), "{plan:?}");
             }
-            let plan = plan(&db.store, DELETE_SCANS, 1).await;
+            let plan = plan(&db.store, DELETE_SCANS, 2).await;
             assert!(
                 plan.iter().any(|d| d.contains("det_matches_scan")),
                 "{plan:?}"
