@@ -233,6 +233,29 @@ fn scan_needs_a_basis_then_matches_and_goes_to_review() {
     assert_eq!(r["removal"]["action"], "removed");
     let o = bulwark(&["detect", "removal", "--db", db, m1, "wiped"]);
     assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+    // A court asks for longer preservation (TCO Art. 6(2), CSA Art. 22(2)).
+    let preserve = |until: &str| {
+        bulwark(&[
+            "detect",
+            "preservation",
+            "--db",
+            db,
+            m1,
+            "--until",
+            until,
+            "--requested-by",
+            "Landgericht Berlin",
+            "--reference",
+            "LG-1",
+            "--json",
+        ])
+    };
+    let o = preserve(r["removal"]["preserve_until"].as_str().unwrap());
+    assert_eq!(o.status.code(), Some(2), "not later: {}", text(&o));
+    let o = preserve("2099-01-01T00:00:00Z");
+    assert!(o.status.success(), "{}", text(&o));
+    let r: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(r["removal"]["extended"]["reference"], "LG-1");
 
     let o = bulwark(&[
         "detect",

@@ -80,8 +80,25 @@ pub struct ContentRemoval {
     /// kept (the retention purge leaves them until then): six months from
     /// the removal under the TCO Regulation (Art. 6(1)); 12 months from the
     /// report or the removal, whichever came first, under the CSA proposal
-    /// (Art. 22(1)).
+    /// (Art. 22(1)); later if extended.
     pub preserve_until: Timestamp,
+    /// The latest extension of the period, if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub extended: Option<PreservationRequest>,
+}
+
+/// A competent authority's or court's request to preserve removed content
+/// for longer, for ongoing administrative or judicial review proceedings
+/// (TCO Regulation Art. 6(2); CSA proposal Art. 22(2)).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PreservationRequest {
+    /// The new end of the period: later than the current one, in the future.
+    pub until: Timestamp,
+    /// The authority or court that asked.
+    pub requested_by: String,
+    /// Its reference (case or request number).
+    pub reference: String,
 }
 
 /// A match with the indicator behind it, for the review page.
@@ -96,7 +113,8 @@ pub struct MatchDetail {
 
 const SELECT: &str = "SELECT m.id, m.scan_id, m.basis_id, m.provider, s.content_ref, s.pdq, m.quality, m.seq, m.list_id, \
      m.list_version, m.distance, m.variant, m.state, m.created_at, m.reviewed_at, m.reviewer, m.reason, \
-     m.removed_at, m.removal_action, m.preserve_until \
+     m.removed_at, m.removal_action, m.preserve_until, m.preservation_requested_by, \
+     m.preservation_reference \
      FROM det_matches m JOIN det_scans s ON s.id = m.scan_id";
 
 fn ts(v: i64, w: &'static str) -> Result<Timestamp> {
@@ -112,11 +130,21 @@ fn row_to_view(r: &sqlx::any::AnyRow) -> Result<MatchView> {
     let removed: Option<i64> = r.try_get("removed_at")?;
     let action: Option<String> = r.try_get("removal_action")?;
     let preserve: Option<i64> = r.try_get("preserve_until")?;
+    let requested_by: Option<String> = r.try_get("preservation_requested_by")?;
+    let reference: Option<String> = r.try_get("preservation_reference")?;
     let removal = match (removed, action, preserve) {
         (Some(at), Some(action), Some(until)) => Some(ContentRemoval {
             action: action.parse().map_err(|e| corrupt(w, e))?,
             at: ts(at, w)?,
             preserve_until: ts(until, w)?,
+            extended: match (requested_by, reference) {
+                (Some(requested_by), Some(reference)) => Some(PreservationRequest {
+                    until: ts(until, w)?,
+                    requested_by,
+                    reference,
+                }),
+                _ => None,
+            },
         }),
         (None, None, None) => None,
         _ => {
@@ -432,6 +460,87 @@ pub async fn record_removal(
                 "preserve_until": until.to_rfc3339(),
             }),
         ),
+    )
+    .await?;
+    get(store, id, provider).await
+}
+
+/// Extends the preservation of a match whose content was removed, at the
+/// request of a competent authority or court for ongoing review proceedings
+/// (TCO Regulation Art. 6(2); CSA proposal Art. 22(2)), in one audited
+/// transaction (`detection.match.preservation`, with the previous end). The
+/// retention purge then keeps the scan's data until the new end.
+///
+/// - Only a match with a recorded removal (a conflict otherwise).
+/// - `until` must lie in the future and after the current end: an
+///   extension only lengthens the period.
+/// - `requested_by` and `reference` are required.
+#[allow(clippy::too_many_arguments)]
+pub async fn extend_preservation(
+    store: &Store,
+    actor: &Actor,
+    id: MatchId,
+    request: &PreservationRequest,
+    provider: Option<&str>,
+    now: Timestamp,
+    purpose: &str,
+) -> Result<MatchDetail> {
+    for (field, value) in [
+        ("requested_by", &request.requested_by),
+        ("reference", &request.reference),
+    ] {
+        if value.trim().is_empty() {
+            return Err(DetectionError::invalid(
+                field,
+                "required: who asked for the extension, and their reference",
+            ));
+        }
+    }
+    let current = get(store, id, provider).await?;
+    let Some(removal) = &current.matched.removal else {
+        return Err(DetectionError::Conflict(format!(
+            "match {id} has no removal recorded: only removed content is preserved"
+        )));
+    };
+    if request.until <= now || request.until <= removal.preserve_until {
+        return Err(DetectionError::invalid(
+            "until",
+            format!(
+                "must be in the future and after the current end of the preservation, {}",
+                removal.preserve_until.to_rfc3339()
+            ),
+        ));
+    }
+    let mut tx = store.write().await?;
+    let done = sqlx::query(
+        "UPDATE det_matches SET preserve_until = $1, preservation_requested_by = $2, \
+         preservation_reference = $3 WHERE id = $4 AND preserve_until = $5",
+    )
+    .bind(request.until.unix_micros())
+    .bind(request.requested_by.trim())
+    .bind(request.reference.trim())
+    .bind(id.to_string())
+    .bind(removal.preserve_until.unix_micros())
+    .execute(tx.conn())
+    .await?;
+    if done.rows_affected() != 1 {
+        return Err(DetectionError::Conflict(format!(
+            "the preservation of match {id} changed meanwhile; read it again"
+        )));
+    }
+    tx.commit(
+        actor,
+        AuditEntry::new(
+            "detection.match.preservation",
+            format!("match:{id}"),
+            purpose,
+        )
+        .with_details(serde_json::json!({
+            "until": request.until.to_rfc3339(),
+            "previous_until": removal.preserve_until.to_rfc3339(),
+            "requested_by": request.requested_by.trim(),
+            "reference": request.reference.trim(),
+        })),
     )
     .await?;
     get(store, id, provider).await

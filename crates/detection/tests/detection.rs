@@ -580,6 +580,18 @@ async fn tco_art_5_specific_measures_match_terrorist_indicators_only() {
     }
 }
 
+/// A match of a terrorist-content indicator under a specific measure in
+/// force (the demo seeded too); returns the matcher and the match.
+async fn terrorist_match(s: &Store) -> (Matcher, scan::MatchId) {
+    let key = KeyPair::generate("EU Centre (test)");
+    let h_tco = "3c3c96960f0f5a5ac3c36969f0f0a5a53c3c96960f0f5a5ac3c36969f0f0a5a5";
+    seeded(s).await;
+    let (m, measure) =
+        with_specific_measure(s, &key, &[("TCO", Category::Terrorist, "t1", h_tco)]).await;
+    let id = scan_hash(s, &m, measure.id, h_tco).await.matches[0].match_id;
+    (m, id)
+}
+
 /// TCO Art. 6(1): content removed after a confirmed match under a specific
 /// measure is preserved (Bulwark: the match, the scan's hash and the content
 /// reference) for six months from the removal, even past the scans' own
@@ -587,14 +599,9 @@ async fn tco_art_5_specific_measures_match_terrorist_indicators_only() {
 /// 7(3)(c): counted in the year's figures for specific measures.
 #[tokio::test]
 async fn tco_art_6_content_removed_under_a_specific_measure_is_preserved_six_months() {
-    let key = KeyPair::generate("EU Centre (test)");
-    let h_tco = "3c3c96960f0f5a5ac3c36969f0f0a5a53c3c96960f0f5a5ac3c36969f0f0a5a5";
     for db in dbs().await {
         let s = &db.store;
-        seeded(s).await;
-        let (m, measure) =
-            with_specific_measure(s, &key, &[("TCO", Category::Terrorist, "t1", h_tco)]).await;
-        let id = scan_hash(s, &m, measure.id, h_tco).await.matches[0].match_id;
+        let (m, id) = terrorist_match(s).await;
         let removed = review::RemovalRecord {
             action: ContentAction::Removed,
             at: None,
@@ -628,24 +635,13 @@ async fn tco_art_6_content_removed_under_a_specific_measure_is_preserved_six_mon
             assert!(e.to_string().contains("`at`"), "{}: {e}", db.label);
         }
         // Removed seven months after the scan: preserved six months from then.
-        let at = now()
-            .as_datetime()
-            .checked_add_months(Months::new(7))
-            .unwrap();
-        let at = Timestamp::from_datetime(at);
+        let at = months(now(), 7);
         let done = record(at, removed.clone()).await.unwrap();
         let removal = done.matched.removal.clone().unwrap();
         assert_eq!(removal.action, ContentAction::Removed);
         assert_eq!(removal.at, at);
-        let months = |n: u32| {
-            Timestamp::from_datetime(
-                now()
-                    .as_datetime()
-                    .checked_add_months(Months::new(n))
-                    .unwrap(),
-            )
-        };
-        assert_eq!(removal.preserve_until, months(13), "{}", db.label);
+        let after = |n: u32| months(now(), n);
+        assert_eq!(removal.preserve_until, after(13), "{}", db.label);
         let audit = bulwark_store::audit::recent(s, 1).await.unwrap().remove(0);
         assert_eq!(audit.action, "detection.match.removal");
         assert_eq!(audit.details["regime"], "tco");
@@ -659,12 +655,12 @@ async fn tco_art_6_content_removed_under_a_specific_measure_is_preserved_six_mon
         };
         let half = TimeDelta::days(15);
         assert!(
-            hash_at(months(12).plus(half)).await.is_some(),
+            hash_at(after(12).plus(half)).await.is_some(),
             "{}",
             db.label
         );
         // ... and purged once the preservation ended.
-        assert_eq!(hash_at(months(13).plus(half)).await, None, "{}", db.label);
+        assert_eq!(hash_at(after(13).plus(half)).await, None, "{}", db.label);
         // Counted in the year of the removal, apart for specific measures.
         let f = transparency::figures(s, Some(demo::DEMO_PROVIDER), 2027)
             .await
@@ -680,6 +676,78 @@ async fn tco_art_6_content_removed_under_a_specific_measure_is_preserved_six_mon
             "{}",
             db.label
         );
+    }
+}
+
+/// TCO Art. 6(2) (and CSA proposal Art. 22(2)): at a competent authority's
+/// or court's request the preservation runs longer; the purge follows the
+/// new end. Only removed content, only to lengthen, with who asked and why.
+#[tokio::test]
+async fn tco_art_6_2_preservation_is_extended_at_an_authoritys_request() {
+    for db in dbs().await {
+        let s = &db.store;
+        let (m, id) = terrorist_match(s).await;
+        let after = |n: u32| months(now(), n);
+        let request = |until: Timestamp, by: &str| review::PreservationRequest {
+            until,
+            requested_by: by.into(),
+            reference: "LG-2026-17".into(),
+        };
+        let extend = |r: review::PreservationRequest| async move {
+            review::extend_preservation(s, &actor(), id, &r, None, now(), "t").await
+        };
+        // Nothing removed yet: nothing to preserve.
+        confirm(s, &m, id).await;
+        let e = extend(request(after(9), "Landgericht Berlin"))
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(e, DetectionError::Conflict(_)),
+            "{}: {e}",
+            db.label
+        );
+        review::record_removal(
+            s,
+            &actor(),
+            id,
+            &review::RemovalRecord {
+                action: ContentAction::Removed,
+                at: None,
+            },
+            None,
+            now(),
+            "t",
+        )
+        .await
+        .unwrap();
+        // Who asked is required; the new end must lie after the current one.
+        let e = extend(request(after(9), " ")).await.unwrap_err();
+        assert!(e.to_string().contains("`requested_by`"), "{e}");
+        let e = extend(request(after(5), "Landgericht Berlin"))
+            .await
+            .unwrap_err();
+        assert!(e.to_string().contains("`until`"), "{e}");
+        let done = extend(request(after(14), "Landgericht Berlin"))
+            .await
+            .unwrap();
+        let removal = done.matched.removal.unwrap();
+        assert_eq!(removal.preserve_until, after(14), "{}", db.label);
+        assert_eq!(removal.extended.unwrap().requested_by, "Landgericht Berlin");
+        let audit = bulwark_store::audit::recent(s, 1).await.unwrap().remove(0);
+        assert_eq!(audit.action, "detection.match.preservation");
+        assert_eq!(audit.details["previous_until"], after(6).to_rfc3339());
+        // The purge keeps the scan's hash past its 12 months until the new end.
+        let half = TimeDelta::days(15);
+        let hash_at = |t: Timestamp| async move {
+            retention::purge(s, &actor(), t).await.unwrap();
+            review::get(s, id, None).await.unwrap().matched.scanned_hash
+        };
+        assert!(
+            hash_at(after(13).plus(half)).await.is_some(),
+            "{}",
+            db.label
+        );
+        assert_eq!(hash_at(after(14).plus(half)).await, None, "{}", db.label);
     }
 }
 

@@ -69,6 +69,7 @@ impl Modify for BearerAuth {
         api::detection::get_match,
         api::detection::decide_match,
         api::detection::record_match_removal,
+        api::detection::extend_match_preservation,
         api::detection::list_reports,
         api::detection::create_report,
         api::detection::list_signing_keys,

@@ -692,6 +692,31 @@ async fn a_provider_records_the_removal_of_confirmed_content() {
     assert_eq!(m["removal"], body["removal"]);
     let (s, _) = post(&server, &provider, &path, removed).await;
     assert_eq!(s, StatusCode::CONFLICT);
+    // An authority's request extends the preservation (TCO Art. 6(2)); an
+    // extension only lengthens it.
+    let extend = format!("/matches/{match_id}/preservation");
+    let current: Timestamp = body["removal"]["preserve_until"]
+        .as_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    let request = |until: Timestamp| json!({"until": until, "requested_by": "Landgericht Berlin", "reference": "LG-2026-17"});
+    let (s, b) = post(
+        &server,
+        &provider,
+        &extend,
+        request(current.plus(chrono::TimeDelta::days(-1))),
+    )
+    .await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{b}");
+    assert_eq!(b["error"]["field"], "until", "{b}");
+    let later = current.plus(chrono::TimeDelta::days(90));
+    let (s, b) = post(&server, &provider, &extend, request(later)).await;
+    assert_eq!(s, StatusCode::OK, "{b}");
+    assert_eq!(b["removal"]["preserve_until"], json!(later));
+    assert_eq!(b["removal"]["extended"]["reference"], "LG-2026-17");
+    let (s, _) = post(&server, &reviewer, &extend, request(later)).await;
+    assert_eq!(s, StatusCode::FORBIDDEN);
     // Counted for the voluntary basis in this year's figures.
     let (_, f) = get(&server, &provider, "/transparency").await;
     let voluntary = f["by_basis_kind"]

@@ -90,6 +90,26 @@ pub enum DetectCommand {
         #[arg(long)]
         json: bool,
     },
+    /// Extend the preservation of removed content at a competent authority's
+    /// or court's request (TCO Art. 6(2), CSA proposal Art. 22(2)).
+    Preservation {
+        #[command(flatten)]
+        db: DbArgs,
+        /// The match id.
+        match_id: String,
+        /// The new end (RFC 3339): later than the current one.
+        #[arg(long)]
+        until: Timestamp,
+        /// The authority or court that asked.
+        #[arg(long)]
+        requested_by: String,
+        /// Its reference.
+        #[arg(long)]
+        reference: String,
+        /// JSON output.
+        #[arg(long)]
+        json: bool,
+    },
     /// Set an indicator's status (disable, quarantine, active) with a reason.
     Indicator {
         #[command(flatten)]
@@ -553,6 +573,42 @@ pub fn run(cmd: DetectCommand) -> anyhow::Result<ExitCode> {
                         removal.preserve_until.to_rfc3339()
                     ),
                     None => format!("{} has no removal recorded", r.matched.id),
+                })
+            }
+            DetectCommand::Preservation {
+                db,
+                match_id,
+                until,
+                requested_by,
+                reference,
+                json,
+            } => {
+                let id = parse_id(&match_id, "match")?;
+                let store = open(&db).await?;
+                let request = review::PreservationRequest {
+                    until,
+                    requested_by,
+                    reference,
+                };
+                let r = review::extend_preservation(
+                    &store,
+                    &actor,
+                    id,
+                    &request,
+                    None,
+                    now,
+                    "preservation extended",
+                )
+                .await
+                .map_err(map);
+                store.close().await;
+                print_rows([r?], json, |r| {
+                    let until = r.matched.removal.as_ref().map(|x| x.preserve_until);
+                    format!(
+                        "{} preserved until {}",
+                        r.matched.id,
+                        until.map(|t| t.to_rfc3339()).unwrap_or_default()
+                    )
                 })
             }
             DetectCommand::Indicator {

@@ -34,7 +34,7 @@ use bulwark_detection::removal::{
 use bulwark_detection::reports::{self, NewReport, Report};
 use bulwark_detection::retention::{self, PurgeReport};
 use bulwark_detection::review::{
-    self, ErrorRate, MatchDetail, MatchView, RemovalRecord, ReviewDecision,
+    self, ErrorRate, MatchDetail, MatchView, PreservationRequest, RemovalRecord, ReviewDecision,
 };
 use bulwark_detection::scan::{self, MatchId, ScanInput, ScanItem, ScanResult};
 use bulwark_detection::signing::SignedEnvelope;
@@ -911,6 +911,50 @@ pub async fn record_match_removal(
     .map_err(api_error)
 }
 
+/// Extends the preservation of a match whose content was removed, at a
+/// competent authority's or court's request (TCO Art. 6(2), CSA proposal
+/// Art. 22(2)).
+#[utoipa::path(
+    post,
+    path = "/api/v1/detection/matches/{id}/preservation",
+    tag = "detection",
+    request_body = PreservationRequest,
+    params(
+        ("id" = String, Path, description = "Match id (UUID)"),
+        ("X-Purpose" = Option<String>, Header, description = "Why, for the audit log"),
+    ),
+    responses(
+        (status = 200, description = "The match with its extended preservation", body = MatchDetail),
+        (status = 401, description = "No valid token", body = crate::error::ErrorBody),
+        (status = 403, description = "Role lacking", body = crate::error::ErrorBody),
+        (status = 404, description = "No such match of the caller's", body = crate::error::ErrorBody),
+        (status = 409, description = "No removal recorded", body = crate::error::ErrorBody),
+        (status = 422, description = "A field broke a rule", body = crate::error::ErrorBody),
+    ),
+    security(("bearer" = []))
+)]
+pub async fn extend_match_preservation(
+    State(app): State<AppState>,
+    Caller(caller): Caller,
+    Purpose(purpose): Purpose,
+    Path(id): Path<String>,
+    ApiJson(request): ApiJson<PreservationRequest>,
+) -> Answer<Json<MatchDetail>> {
+    let id: MatchId = parse_id("id", &id)?;
+    review::extend_preservation(
+        &app.store,
+        &caller.actor(),
+        id,
+        &request,
+        Some(&caller.organisation),
+        Timestamp::now(),
+        &purpose,
+    )
+    .await
+    .map(Json)
+    .map_err(api_error)
+}
+
 /// The signed reports the caller may see, newest first: a provider its own,
 /// an authority those addressed to it (`recipient`), an auditor all.
 #[utoipa::path(
@@ -1461,6 +1505,11 @@ pub fn routes(r: Routes) -> Routes {
         .api::<__path_get_match, _, _>(DetectionRead, own, get_match)
         .api::<__path_decide_match, _, _>(DetectionReview, own, decide_match)
         .api::<__path_record_match_removal, _, _>(DetectionManage, own, record_match_removal)
+        .api::<__path_extend_match_preservation, _, _>(
+            DetectionManage,
+            own,
+            extend_match_preservation,
+        )
         .api::<__path_list_reports, _, _>(DetectionRead, own, list_reports)
         .api::<__path_create_report, _, _>(DetectionManage, own, create_report)
         .api::<__path_list_signing_keys, _, _>(DetectionRead, own, list_signing_keys)
