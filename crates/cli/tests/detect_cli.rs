@@ -256,14 +256,39 @@ fn scan_needs_a_basis_then_matches_and_goes_to_review() {
     assert!(o.status.success(), "{}", text(&o));
     let r: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
     assert_eq!(r["removal"]["extended"]["reference"], "LG-1");
+    // The court then finds the removal unjustified: the content is back
+    // (TCO Art. 9, counted under Art. 7(3)(f)). A complaint ground needs a
+    // complaint id.
+    let reinstate = |ground: &str, reference: &str| {
+        bulwark(&[
+            "detect",
+            "reinstatement",
+            "--db",
+            db,
+            m1,
+            ground,
+            "--reference",
+            reference,
+            "--json",
+        ])
+    };
+    let o = reinstate("complaint", "LG-1");
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+    assert!(text(&o).contains("reference"), "{}", text(&o));
+    let o = reinstate("review", "LG-1 judgment");
+    assert!(o.status.success(), "{}", text(&o));
+    let r: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(r["removal"]["reinstated"]["ground"], "review", "{r}");
 
+    // This year's figures (the scans above were recorded now).
+    let year = chrono::Datelike::year(&chrono::Utc::now()).to_string();
     let o = bulwark(&[
         "detect",
         "transparency",
         "--db",
         db,
         "--year",
-        "2026",
+        &year,
         "--json",
     ]);
     let f: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
@@ -271,6 +296,7 @@ fn scan_needs_a_basis_then_matches_and_goes_to_review() {
     assert_eq!(f["rejected"], 1);
     assert_eq!(f["low_quality"], 1);
     assert_eq!(f["by_basis_kind"][0]["removed"], 1, "{f}");
+    assert_eq!(f["reinstated_after_review"], 1, "{f}");
 
     let o = bulwark(&["detect", "purge", "--db", db, "--json"]);
     assert!(o.status.success(), "{}", text(&o));

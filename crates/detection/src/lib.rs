@@ -29,6 +29,7 @@ pub mod keys;
 pub mod lists;
 pub mod matcher;
 pub mod recorder;
+pub mod reinstatement;
 pub mod removal;
 pub mod reports;
 pub mod retention;

@@ -18,6 +18,7 @@ use bulwark_core::{Country, Id, Timestamp};
 use bulwark_store::{Actor, AuditEntry, Store};
 
 use crate::error::{DetectionError, Result, corrupt};
+use crate::reinstatement::{self, Reinstatement};
 use crate::vocab::{RemovalRegime, RemovalState};
 
 /// Marker type of removal-order ids.
@@ -129,6 +130,9 @@ pub struct RemovalOrderView {
     pub retain_until: Option<Timestamp>,
     /// When the metadata was purged.
     pub purged_at: Option<Timestamp>,
+    /// The content was put back online, and why ([`crate::reinstatement`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reinstated: Option<Reinstatement>,
 }
 
 #[derive(Serialize, Deserialize)]
@@ -180,6 +184,7 @@ fn view(
     state: RemovalState,
     stored: Stored,
     times: [Option<i64>; 6],
+    reinstated: Option<Reinstatement>,
     now: Timestamp,
 ) -> Result<RemovalOrderView> {
     let w = "det_removal_orders";
@@ -208,10 +213,19 @@ fn view(
         obstacle: stored.obstacle,
         retain_until: t(retain)?,
         purged_at: t(purged)?,
+        reinstated,
     })
 }
 
-const SELECT: &str = "SELECT id, state, facts, received_at, clock_start, due_at, executed_at, retain_until, purged_at FROM det_removal_orders";
+/// An order with its reinstatement, if any.
+static SELECT: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
+    format!(
+        "SELECT o.id, o.state, o.facts, o.received_at, o.clock_start, o.due_at, o.executed_at, \
+         o.retain_until, o.purged_at, {} FROM det_removal_orders o {}",
+        reinstatement::COLUMNS,
+        reinstatement::JOIN_ORDER
+    )
+});
 
 fn row_to_view(r: &sqlx::any::AnyRow, now: Timestamp) -> Result<RemovalOrderView> {
     let w = "det_removal_orders";
@@ -230,6 +244,7 @@ fn row_to_view(r: &sqlx::any::AnyRow, now: Timestamp) -> Result<RemovalOrderView
             r.try_get("retain_until")?,
             r.try_get("purged_at")?,
         ],
+        reinstatement::from_row(r)?,
         now,
     )
 }
@@ -300,7 +315,7 @@ pub async fn get(
         kind: "removal order",
         key: id.to_string(),
     };
-    let r = sqlx::query(&format!("{SELECT} WHERE id = $1"))
+    let r = sqlx::query(&format!("{} WHERE o.id = $1", *SELECT))
         .bind(id.to_string())
         .fetch_optional(store.pool())
         .await?
@@ -319,7 +334,8 @@ pub async fn list(
     now: Timestamp,
 ) -> Result<Vec<RemovalOrderView>> {
     let rows = sqlx::query(&format!(
-        "{SELECT} WHERE ($1 = '' OR provider = $1 OR authority = $1) ORDER BY id DESC"
+        "{} WHERE ($1 = '' OR o.provider = $1 OR o.authority = $1) ORDER BY o.id DESC",
+        *SELECT
     ))
     .bind(party.unwrap_or(""))
     .fetch_all(store.pool())

@@ -17,6 +17,7 @@ use bulwark_store::{Actor, AuditEntry, Store};
 use crate::error::{DetectionError, Result, corrupt};
 use crate::lists::IndicatorView;
 use crate::matcher::Matcher;
+use crate::reinstatement::{self, Reinstatement};
 use crate::scan::MatchId;
 use crate::vocab::{BasisKind, ContentAction, Decision, MatchState, RemovalRegime};
 
@@ -85,6 +86,9 @@ pub struct ContentRemoval {
     /// The latest extension of the period, if any.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub extended: Option<PreservationRequest>,
+    /// The content was put back online, and why ([`crate::reinstatement`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reinstated: Option<Reinstatement>,
 }
 
 /// A competent authority's or court's request to preserve removed content
@@ -111,11 +115,18 @@ pub struct MatchDetail {
     pub indicator: IndicatorView,
 }
 
-const SELECT: &str = "SELECT m.id, m.scan_id, m.basis_id, m.provider, s.content_ref, s.pdq, m.quality, m.seq, m.list_id, \
-     m.list_version, m.distance, m.variant, m.state, m.created_at, m.reviewed_at, m.reviewer, m.reason, \
-     m.removed_at, m.removal_action, m.preserve_until, m.preservation_requested_by, \
-     m.preservation_reference \
-     FROM det_matches m JOIN det_scans s ON s.id = m.scan_id";
+/// A match with its scan's hash and reference and its reinstatement, if any.
+static SELECT: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
+    format!(
+        "SELECT m.id, m.scan_id, m.basis_id, m.provider, s.content_ref, s.pdq, m.quality, m.seq, m.list_id, \
+         m.list_version, m.distance, m.variant, m.state, m.created_at, m.reviewed_at, m.reviewer, m.reason, \
+         m.removed_at, m.removal_action, m.preserve_until, m.preservation_requested_by, \
+         m.preservation_reference, {} \
+         FROM det_matches m JOIN det_scans s ON s.id = m.scan_id {}",
+        reinstatement::COLUMNS,
+        reinstatement::JOIN_MATCH
+    )
+});
 
 fn ts(v: i64, w: &'static str) -> Result<Timestamp> {
     Timestamp::from_unix_micros(v).ok_or_else(|| corrupt(w, "time out of range"))
@@ -145,6 +156,7 @@ fn row_to_view(r: &sqlx::any::AnyRow) -> Result<MatchView> {
                 }),
                 _ => None,
             },
+            reinstated: reinstatement::from_row(r)?,
         }),
         (None, None, None) => None,
         _ => {
@@ -185,7 +197,8 @@ pub async fn matches(
     limit: i64,
 ) -> Result<Vec<MatchView>> {
     let sql = format!(
-        "{SELECT} WHERE ($1 = '' OR m.state = $1) AND ($2 = '' OR m.provider = $2) ORDER BY m.id LIMIT $3"
+        "{} WHERE ($1 = '' OR m.state = $1) AND ($2 = '' OR m.provider = $2) ORDER BY m.id LIMIT $3",
+        *SELECT
     );
     let rows = sqlx::query(&sql)
         .bind(state.map(|s| s.as_str()).unwrap_or(""))
@@ -203,7 +216,7 @@ pub async fn queue(store: &Store, provider: Option<&str>) -> Result<Vec<MatchVie
 
 /// One match with its indicator; `provider`, when given, must own it.
 pub async fn get(store: &Store, id: MatchId, provider: Option<&str>) -> Result<MatchDetail> {
-    let sql = format!("{SELECT} WHERE m.id = $1");
+    let sql = format!("{} WHERE m.id = $1", *SELECT);
     let not_found = || DetectionError::NotFound {
         kind: "match",
         key: id.to_string(),

@@ -48,8 +48,16 @@ pub struct Figures {
     pub complaints: i64,
     /// ... decided.
     pub complaints_decided: i64,
-    /// ... reversed (content reinstated, TCO Art. 7(3)(g)).
+    /// ... decided `reversed` (the provider withdrew its decision).
     pub complaints_reversed: i64,
+    /// Items of content reinstated in the year after the provider reversed
+    /// its decision on a complaint (TCO Art. 7(3)(g)), counted by the time
+    /// of reinstatement ([`crate::reinstatement`]).
+    pub reinstated_after_complaint: i64,
+    /// Items of content reinstated in the year because scrutiny of a
+    /// cross-border removal order (TCO Art. 4(7)) or administrative or
+    /// judicial review proceedings (Art. 9) required it (TCO Art. 7(3)(f)).
+    pub reinstated_after_review: i64,
     /// Matches per kind of legal basis, since each regime publishes its
     /// own: detection orders (CSA proposal Art. 83(1)), voluntary detection
     /// (Regulation (EU) 2021/1232 Art. 3(1)(g)(vii)) and specific measures
@@ -262,6 +270,26 @@ pub async fn figures(store: &Store, provider: Option<&str>, year: i32) -> Result
         b,
     )
     .await?;
+    let reinstated_after_complaint = count(
+        store,
+        &q("det_reinstatements", "at", "AND ground = 'complaint'"),
+        p,
+        a,
+        b,
+    )
+    .await?;
+    let reinstated_after_review = count(
+        store,
+        &q(
+            "det_reinstatements",
+            "at",
+            "AND ground IN ('scrutiny', 'review')",
+        ),
+        p,
+        a,
+        b,
+    )
+    .await?;
     let by_basis_kind = by_basis_kind(store, p, a, b).await?;
     Ok(Figures {
         year,
@@ -282,6 +310,8 @@ pub async fn figures(store: &Store, provider: Option<&str>, year: i32) -> Result
         complaints,
         complaints_decided,
         complaints_reversed,
+        reinstated_after_complaint,
+        reinstated_after_review,
         by_basis_kind,
         articles: vec![
             "CSA proposal Art. 83(1): by 31 January of the following year".into(),

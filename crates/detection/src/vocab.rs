@@ -163,3 +163,23 @@ bulwark_core::text_enum! {
         Reversed = "reversed",
     }
 }
+
+bulwark_core::text_enum! {
+    /// Why removed content was put back online.
+    pub enum ReinstatementGround: "ground" {
+        /// The provider reversed its decision on the content provider's
+        /// complaint (TCO Art. 10(2); CSA proposal Art. 10(4)(d);
+        /// Regulation (EU) 2021/1232 Art. 3(1)(g)(iv)). Counted under TCO
+        /// Art. 7(3)(g).
+        Complaint = "complaint",
+        /// The competent authority of the provider's Member State found, on
+        /// scrutiny of a cross-border removal order, that it infringes the
+        /// Regulation or fundamental rights: the order ceases to have legal
+        /// effect (TCO Art. 4(4), 4(7)). Counted under TCO Art. 7(3)(f).
+        Scrutiny = "scrutiny",
+        /// Administrative or judicial review proceedings annulled the order
+        /// or the decision (TCO Art. 9; CSA proposal Art. 15). Counted under
+        /// TCO Art. 7(3)(f).
+        Review = "review",
+    }
+}

@@ -1518,6 +1518,321 @@ async fn tco_art_10_complaint_decided_within_two_weeks() {
     }
 }
 
+/// TCO Art. 10(2): content removed under a specific measure is reinstated
+/// without undue delay when the provider, on the content provider's
+/// complaint, finds the removal unjustified; Art. 7(3)(g) counts those
+/// reinstatements. Only removed content, only on a complaint about this
+/// match decided `reversed`, once, not before the removal; the preservation
+/// (Art. 6(1)) is left as it was.
+#[tokio::test]
+async fn tco_art_10_2_removed_content_is_reinstated_after_a_reversed_complaint() {
+    use bulwark_detection::reinstatement::{self, ReinstatementRequest};
+    for db in dbs().await {
+        let s = &db.store;
+        let (m, id) = terrorist_match(s).await;
+        confirm(s, &m, id).await;
+        let day = |n: i64| now().plus(TimeDelta::days(n));
+        let request = |ground, reference: &str, at: Option<Timestamp>| ReinstatementRequest {
+            ground,
+            reference: reference.into(),
+            at,
+        };
+        let reinstate = |r: ReinstatementRequest, at: Timestamp| async move {
+            reinstatement::reinstate_match(s, &actor(), id, &r, None, at, "t").await
+        };
+        let complaint_about = |object_ref: String| async move {
+            complaints::file(
+                s,
+                &actor(),
+                demo::DEMO_PROVIDER,
+                NewComplaint {
+                    regime: RemovalRegime::Tco,
+                    subject: ComplaintSubject::Removal,
+                    object_ref,
+                    complainant: "user-51c2".into(),
+                    received_at: None,
+                },
+                day(2),
+                "t",
+            )
+            .await
+            .unwrap()
+        };
+        // Nothing removed yet: nothing to reinstate.
+        let c = complaint_about(id.to_string()).await;
+        let e = reinstate(
+            request(ReinstatementGround::Complaint, &c.id.to_string(), None),
+            day(2),
+        )
+        .await
+        .unwrap_err();
+        assert!(
+            matches!(e, DetectionError::Conflict(_)),
+            "{}: {e}",
+            db.label
+        );
+        let removed = review::record_removal(
+            s,
+            &actor(),
+            id,
+            &review::RemovalRecord {
+                action: ContentAction::Removed,
+                at: Some(day(1)),
+            },
+            None,
+            day(1),
+            "t",
+        )
+        .await
+        .unwrap()
+        .matched
+        .removal
+        .unwrap();
+        // The complaint is not decided yet.
+        let e = reinstate(
+            request(ReinstatementGround::Complaint, &c.id.to_string(), None),
+            day(3),
+        )
+        .await
+        .unwrap_err();
+        assert!(
+            matches!(e, DetectionError::Conflict(_)),
+            "{}: {e}",
+            db.label
+        );
+        assert!(e.to_string().contains("Art. 10(2)"), "{e}");
+        complaints::decide(
+            s,
+            &actor(),
+            c.id,
+            ComplaintDecision {
+                outcome: ComplaintOutcome::Reversed,
+                reasons: "satire reporting on the attack, not incitement".into(),
+            },
+            None,
+            day(3),
+            "t",
+        )
+        .await
+        .unwrap();
+        // A complaint about something else, a reference that is no
+        // complaint, scrutiny (removal orders only), a time before the
+        // removal or in the future: each refused, naming its field.
+        let other = complaint_about("removal:elsewhere".into()).await;
+        for (r, field) in [
+            (
+                request(ReinstatementGround::Complaint, &other.id.to_string(), None),
+                "reference",
+            ),
+            (
+                request(ReinstatementGround::Complaint, "case 12", None),
+                "reference",
+            ),
+            (
+                request(ReinstatementGround::Scrutiny, "BVwG-1", None),
+                "ground",
+            ),
+            (
+                request(
+                    ReinstatementGround::Complaint,
+                    &c.id.to_string(),
+                    Some(now()),
+                ),
+                "at",
+            ),
+            (
+                request(
+                    ReinstatementGround::Complaint,
+                    &c.id.to_string(),
+                    Some(day(5)),
+                ),
+                "at",
+            ),
+        ] {
+            let e = reinstate(r, day(4)).await.unwrap_err();
+            assert!(
+                matches!(&e, DetectionError::Invalid { field: f, .. } if f == field),
+                "{}: {field}: {e}",
+                db.label
+            );
+        }
+        let done = reinstate(
+            request(ReinstatementGround::Complaint, &c.id.to_string(), None),
+            day(4),
+        )
+        .await
+        .unwrap();
+        let removal = done.matched.removal.unwrap();
+        let back = removal.reinstated.clone().unwrap();
+        assert_eq!(
+            (back.ground, back.reference, back.at),
+            (ReinstatementGround::Complaint, c.id.to_string(), day(4)),
+            "{}",
+            db.label
+        );
+        assert_eq!(removal.preserve_until, removed.preserve_until);
+        let audit = bulwark_store::audit::recent(s, 1).await.unwrap().remove(0);
+        assert_eq!(
+            (audit.action.as_str(), audit.object.as_str()),
+            ("detection.reinstatement", format!("match:{id}").as_str())
+        );
+        assert_eq!(audit.details["ground"], "complaint");
+        // Once.
+        let e = reinstate(
+            request(ReinstatementGround::Complaint, &c.id.to_string(), None),
+            day(4),
+        )
+        .await
+        .unwrap_err();
+        assert!(
+            matches!(e, DetectionError::Conflict(_)),
+            "{}: {e}",
+            db.label
+        );
+        // Art. 7(3)(g), by the year of the reinstatement.
+        let f = transparency::figures(s, Some(demo::DEMO_PROVIDER), 2026)
+            .await
+            .unwrap();
+        assert_eq!(
+            (f.reinstated_after_complaint, f.reinstated_after_review),
+            (1, 0),
+            "{}",
+            db.label
+        );
+    }
+}
+
+/// A removal order's content is reinstated when the competent authority's
+/// scrutiny of a cross-border order finds an infringement (TCO Art. 4(4),
+/// 4(7)) or review proceedings annul it (Art. 9), never on a complaint to
+/// the provider (Art. 10 covers specific measures); Art. 7(3)(f) counts
+/// them. Only executed orders, only the addressee.
+#[tokio::test]
+async fn tco_art_4_7_and_9_removal_order_content_reinstated_after_scrutiny_or_review() {
+    use bulwark_detection::reinstatement::{self, ReinstatementRequest};
+    for db in dbs().await {
+        let s = &db.store;
+        let received = now();
+        let later = |m: i64| received.plus(TimeDelta::minutes(m));
+        let executed = |cross_border: bool| async move {
+            let o = removal::receive(
+                s,
+                &actor(),
+                NewRemovalOrder {
+                    cross_border,
+                    ..tco_order(received)
+                },
+                now(),
+                "t",
+            )
+            .await
+            .unwrap();
+            removal::act(
+                s,
+                &actor(),
+                o.id,
+                RemovalAction::Execute {
+                    at: Some(later(20)),
+                },
+                None,
+                later(20),
+                "t",
+            )
+            .await
+            .unwrap()
+        };
+        let request = |ground, at| ReinstatementRequest {
+            ground,
+            reference: "decision 2026/117".into(),
+            at,
+        };
+        let reinstate = |id, r: ReinstatementRequest, who: Option<&'static str>| async move {
+            reinstatement::reinstate_order(s, &actor(), id, &r, who, later(600), "t").await
+        };
+        let domestic = executed(false).await;
+        for (ground, rule) in [
+            (ReinstatementGround::Scrutiny, "Art. 4(4)"),
+            (ReinstatementGround::Complaint, "Art. 9"),
+        ] {
+            let e = reinstate(domestic.id, request(ground, None), None)
+                .await
+                .unwrap_err();
+            assert!(
+                matches!(&e, DetectionError::Invalid { field, .. } if field == "ground"),
+                "{}: {e}",
+                db.label
+            );
+            assert!(e.to_string().contains(rule), "{e}");
+        }
+        // Not before the execution; only the addressed provider.
+        let e = reinstate(
+            domestic.id,
+            request(ReinstatementGround::Review, Some(later(10))),
+            None,
+        )
+        .await
+        .unwrap_err();
+        assert!(e.to_string().contains("`at`"), "{}: {e}", db.label);
+        let e = reinstate(
+            domestic.id,
+            request(ReinstatementGround::Review, None),
+            Some("Another Platform"),
+        )
+        .await
+        .unwrap_err();
+        assert!(matches!(e, DetectionError::NotFound { .. }), "{e}");
+        let v = reinstate(
+            domestic.id,
+            request(ReinstatementGround::Review, None),
+            None,
+        )
+        .await
+        .unwrap();
+        assert_eq!(
+            v.reinstated.map(|r| (r.ground, r.at)),
+            Some((ReinstatementGround::Review, later(600))),
+            "{}",
+            db.label
+        );
+        let cross = executed(true).await;
+        let v = reinstate(cross.id, request(ReinstatementGround::Scrutiny, None), None)
+            .await
+            .unwrap();
+        assert_eq!(
+            v.reinstated.map(|r| r.ground),
+            Some(ReinstatementGround::Scrutiny)
+        );
+        let audit = bulwark_store::audit::recent(s, 1).await.unwrap().remove(0);
+        assert_eq!(audit.object, format!("removal:{}", cross.id));
+        // An order not executed has nothing to reinstate.
+        let pending = removal::receive(s, &actor(), tco_order(received), now(), "t")
+            .await
+            .unwrap();
+        let e = reinstate(pending.id, request(ReinstatementGround::Review, None), None)
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(e, DetectionError::Conflict(_)),
+            "{}: {e}",
+            db.label
+        );
+        // The list shows them; Art. 7(3)(f) counts both.
+        let listed = removal::list(s, Some(demo::DEMO_PROVIDER), later(600))
+            .await
+            .unwrap();
+        assert_eq!(listed.iter().filter(|o| o.reinstated.is_some()).count(), 2);
+        let f = transparency::figures(s, Some(demo::DEMO_PROVIDER), 2026)
+            .await
+            .unwrap();
+        assert_eq!(
+            (f.reinstated_after_complaint, f.reinstated_after_review),
+            (0, 2),
+            "{}",
+            db.label
+        );
+    }
+}
+
 #[tokio::test]
 async fn content_is_never_persisted() {
     // CSA proposal Art. 10(3)(b); 2021/1232 Art. 3(1)(a): only hashes and

@@ -726,6 +726,15 @@ async fn a_provider_records_the_removal_of_confirmed_content() {
         .find(|k| k["kind"] == "voluntary")
         .unwrap();
     assert_eq!(voluntary["removed"], 1, "{f}");
+    // A review decision puts the content back (the provider records it, not
+    // the reviewer).
+    let back = format!("/matches/{match_id}/reinstatement");
+    let review = json!({"ground": "review", "reference": "LG Berlin 27 O 12/26"});
+    let (s, _) = post(&server, &reviewer, &back, review.clone()).await;
+    assert_eq!(s, StatusCode::FORBIDDEN);
+    let (s, b) = post(&server, &provider, &back, review).await;
+    assert_eq!(s, StatusCode::OK, "{b}");
+    assert_eq!(b["removal"]["reinstated"]["ground"], "review", "{b}");
     server.stop().await;
 }
 
@@ -837,6 +846,34 @@ async fn an_authority_issues_a_removal_order_and_the_provider_executes_it() {
     assert_eq!(s, StatusCode::CONFLICT, "{body}");
     let (_, seen) = get(&server, &authority, &format!("/removal-orders/{id}")).await;
     assert_eq!(seen["state"], "executed");
+
+    // A court annuls the order: the provider reinstates the content (TCO
+    // Art. 9); a removal order is not reinstated on a complaint (Art. 10
+    // covers specific measures). The authority sees it.
+    let back = format!("/removal-orders/{id}/reinstatement");
+    let review = json!({"ground": "review", "reference": "VG Wiesbaden 6 L 117/26"});
+    let (s, _) = post(&server, &authority, &back, review.clone()).await;
+    assert_eq!(s, StatusCode::FORBIDDEN);
+    let (s, _) = post(&server, &stranger, &back, review.clone()).await;
+    assert_eq!(s, StatusCode::NOT_FOUND);
+    let (s, body) = post(
+        &server,
+        &provider,
+        &back,
+        json!({"ground": "complaint", "reference": "x"}),
+    )
+    .await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    assert_eq!(body["error"]["field"], "ground", "{body}");
+    let (s, body) = post(&server, &provider, &back, review.clone()).await;
+    assert_eq!(s, StatusCode::OK, "{body}");
+    assert_eq!(body["reinstated"]["ground"], "review", "{body}");
+    let (s, _) = post(&server, &provider, &back, review).await;
+    assert_eq!(s, StatusCode::CONFLICT);
+    let (_, seen) = get(&server, &authority, &format!("/removal-orders/{id}")).await;
+    assert_eq!(seen["reinstated"]["reference"], "VG Wiesbaden 6 L 117/26");
+    let (_, f) = get(&server, &provider, "/transparency").await;
+    assert_eq!(f["reinstated_after_review"], 1, "{f}");
 
     // An old order is overdue.
     let (_, late) = post(
@@ -1501,6 +1538,23 @@ async fn console_shows_the_queue_and_overdue_removal_orders() {
     let ac = console_as(&server, &authority).await;
     let (_, html) = page(&ac, &server, "/console/detection/removal-orders").await;
     assert!(html.contains("TCO-DE-2026-0042") && !html.contains("execute-"));
+    // A court annulled it and the content is back: the order's row says so,
+    // and the figures count it (TCO Art. 7(3)(f)).
+    let (s, _) = post(
+        &server,
+        &provider,
+        &format!("/removal-orders/{id}/reinstatement"),
+        json!({"ground": "review", "reference": "VG-117"}),
+    )
+    .await;
+    assert_eq!(s, StatusCode::OK);
+    let (_, html) = page(&ac, &server, "/console/detection/removal-orders").await;
+    assert!(html.contains("(review: VG-117)"), "{html}");
+    let (_, html) = page(&pc, &server, "/console/detection/transparency").await;
+    assert!(
+        html.contains("<th>Content reinstated after review proceedings</th><td>1</td>"),
+        "{html}"
+    );
     let (s, _) = page(&ac, &server, "/console/detection/review").await;
     assert_eq!(s, StatusCode::FORBIDDEN);
 

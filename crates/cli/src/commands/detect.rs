@@ -17,8 +17,12 @@ use bulwark_detection::lists::{self, ListPayload};
 use bulwark_detection::review::{self, ReviewDecision};
 use bulwark_detection::scan::{self, ScanInput, ScanItem};
 use bulwark_detection::signing::{KeyPair, PublicKey};
-use bulwark_detection::vocab::{ContentAction, Decision, IndicatorStatus, IssuerRole};
-use bulwark_detection::{DetectionError, Matcher, demo, keys, retention, transparency};
+use bulwark_detection::vocab::{
+    ContentAction, Decision, IndicatorStatus, IssuerRole, ReinstatementGround,
+};
+use bulwark_detection::{
+    DetectionError, Matcher, demo, keys, reinstatement, retention, transparency,
+};
 use bulwark_store::{Actor, Store};
 use indicatif::{ProgressBar, ProgressStyle};
 use rayon::prelude::*;
@@ -106,6 +110,26 @@ pub enum DetectCommand {
         /// Its reference.
         #[arg(long)]
         reference: String,
+        /// JSON output.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Record that removed content of a match is back online: after a
+    /// complaint decided `reversed` (TCO Art. 10(2)) or a review decision
+    /// (Art. 9). Counted in the transparency figures (TCO Art. 7(3)(f)-(g)).
+    Reinstatement {
+        #[command(flatten)]
+        db: DbArgs,
+        /// The match id.
+        match_id: String,
+        /// `complaint` or `review`.
+        ground: ReinstatementGround,
+        /// The complaint id (for `complaint`) or the decision's reference.
+        #[arg(long)]
+        reference: String,
+        /// When (RFC 3339; default: now).
+        #[arg(long)]
+        at: Option<Timestamp>,
         /// JSON output.
         #[arg(long)]
         json: bool,
@@ -609,6 +633,51 @@ pub fn run(cmd: DetectCommand) -> anyhow::Result<ExitCode> {
                         r.matched.id,
                         until.map(|t| t.to_rfc3339()).unwrap_or_default()
                     )
+                })
+            }
+            DetectCommand::Reinstatement {
+                db,
+                match_id,
+                ground,
+                reference,
+                at,
+                json,
+            } => {
+                let id = parse_id(&match_id, "match")?;
+                let store = open(&db).await?;
+                let request = reinstatement::ReinstatementRequest {
+                    ground,
+                    reference,
+                    at,
+                };
+                let r = reinstatement::reinstate_match(
+                    &store,
+                    &actor,
+                    id,
+                    &request,
+                    None,
+                    now,
+                    "reinstatement",
+                )
+                .await
+                .map_err(map);
+                store.close().await;
+                print_rows([r?], json, |r| {
+                    let back = r
+                        .matched
+                        .removal
+                        .as_ref()
+                        .and_then(|x| x.reinstated.as_ref());
+                    match back {
+                        Some(b) => format!(
+                            "{} reinstated at {} ({}: {})",
+                            r.matched.id,
+                            b.at.to_rfc3339(),
+                            b.ground,
+                            b.reference
+                        ),
+                        None => format!("{} not reinstated", r.matched.id),
+                    }
                 })
             }
             DetectCommand::Indicator {

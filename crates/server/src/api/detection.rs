@@ -28,6 +28,7 @@ use bulwark_detection::complaints::{
 use bulwark_detection::keys::{self, Replacement, SigningKey};
 use bulwark_detection::lists::{self, IndicatorView, ListChange, ListSummary, TrustedKey};
 use bulwark_detection::recorder::ScanJob;
+use bulwark_detection::reinstatement::{self, ReinstatementRequest};
 use bulwark_detection::removal::{
     self, NewRemovalOrder, RemovalAction, RemovalId, RemovalOrderView,
 };
@@ -955,6 +956,96 @@ pub async fn extend_match_preservation(
     .map_err(api_error)
 }
 
+/// Records that the content of a match, removed after confirmation, is
+/// back online: after a complaint the provider reversed (TCO Art. 10(2)) or
+/// a review decision (Art. 9). Counted in the transparency figures (TCO
+/// Art. 7(3)(f)-(g)).
+#[utoipa::path(
+    post,
+    path = "/api/v1/detection/matches/{id}/reinstatement",
+    tag = "detection",
+    request_body = ReinstatementRequest,
+    params(
+        ("id" = String, Path, description = "Match id (UUID)"),
+        ("X-Purpose" = Option<String>, Header, description = "Why, for the audit log"),
+    ),
+    responses(
+        (status = 200, description = "The match with its removal and reinstatement", body = MatchDetail),
+        (status = 401, description = "No valid token", body = crate::error::ErrorBody),
+        (status = 403, description = "Role lacking", body = crate::error::ErrorBody),
+        (status = 404, description = "No such match of the caller's", body = crate::error::ErrorBody),
+        (status = 409, description = "No removal recorded, already reinstated, or the complaint not decided `reversed`", body = crate::error::ErrorBody),
+        (status = 422, description = "A field broke a rule", body = crate::error::ErrorBody),
+    ),
+    security(("bearer" = []))
+)]
+pub async fn reinstate_match(
+    State(app): State<AppState>,
+    Caller(caller): Caller,
+    Purpose(purpose): Purpose,
+    Path(id): Path<String>,
+    ApiJson(request): ApiJson<ReinstatementRequest>,
+) -> Answer<Json<MatchDetail>> {
+    let id: MatchId = parse_id("id", &id)?;
+    reinstatement::reinstate_match(
+        &app.store,
+        &caller.actor(),
+        id,
+        &request,
+        Some(&caller.organisation),
+        Timestamp::now(),
+        &purpose,
+    )
+    .await
+    .map(Json)
+    .map_err(api_error)
+}
+
+/// Records that the content of an executed removal order is back online:
+/// scrutiny of a cross-border order found an infringement (TCO Art. 4(7)),
+/// or review proceedings annulled it (Art. 9). Counted in the transparency
+/// figures (TCO Art. 7(3)(f)).
+#[utoipa::path(
+    post,
+    path = "/api/v1/detection/removal-orders/{id}/reinstatement",
+    tag = "detection",
+    request_body = ReinstatementRequest,
+    params(
+        ("id" = String, Path, description = "Removal order id (UUID)"),
+        ("X-Purpose" = Option<String>, Header, description = "Why, for the audit log"),
+    ),
+    responses(
+        (status = 200, description = "The order with its reinstatement", body = RemovalOrderView),
+        (status = 401, description = "No valid token", body = crate::error::ErrorBody),
+        (status = 403, description = "Role lacking", body = crate::error::ErrorBody),
+        (status = 404, description = "No such order addressed to the caller", body = crate::error::ErrorBody),
+        (status = 409, description = "Not executed, or already reinstated", body = crate::error::ErrorBody),
+        (status = 422, description = "A field broke a rule", body = crate::error::ErrorBody),
+    ),
+    security(("bearer" = []))
+)]
+pub async fn reinstate_removal_order(
+    State(app): State<AppState>,
+    Caller(caller): Caller,
+    Purpose(purpose): Purpose,
+    Path(id): Path<String>,
+    ApiJson(request): ApiJson<ReinstatementRequest>,
+) -> Answer<Json<RemovalOrderView>> {
+    let id: RemovalId = parse_id("id", &id)?;
+    reinstatement::reinstate_order(
+        &app.store,
+        &caller.actor(),
+        id,
+        &request,
+        Some(&caller.organisation),
+        Timestamp::now(),
+        &purpose,
+    )
+    .await
+    .map(Json)
+    .map_err(api_error)
+}
+
 /// The signed reports the caller may see, newest first: a provider its own,
 /// an authority those addressed to it (`recipient`), an auditor all.
 #[utoipa::path(
@@ -1510,6 +1601,7 @@ pub fn routes(r: Routes) -> Routes {
             own,
             extend_match_preservation,
         )
+        .api::<__path_reinstate_match, _, _>(DetectionManage, own, reinstate_match)
         .api::<__path_list_reports, _, _>(DetectionRead, own, list_reports)
         .api::<__path_create_report, _, _>(DetectionManage, own, create_report)
         .api::<__path_list_signing_keys, _, _>(DetectionRead, own, list_signing_keys)
@@ -1518,6 +1610,7 @@ pub fn routes(r: Routes) -> Routes {
         .api::<__path_get_removal_order, _, _>(DetectionRead, own, get_removal_order)
         .api::<__path_issue_removal_order, _, _>(DetectionAuthority, own, issue_removal_order)
         .api::<__path_act_on_removal_order, _, _>(DetectionManage, own, act_on_removal_order)
+        .api::<__path_reinstate_removal_order, _, _>(DetectionManage, own, reinstate_removal_order)
         .api::<__path_list_complaints, _, _>(DetectionRead, own, list_complaints)
         .api::<__path_file_complaint, _, _>(DetectionManage, own, file_complaint)
         .api::<__path_decide_complaint, _, _>(DetectionManage, own, decide_complaint)

@@ -414,6 +414,7 @@ fn order_row(v: &RemovalOrderView, p: &Principal, session: &ConsoleSession) -> M
                 (v.state)
                 @if let Some(e) = v.executed_at { br; (when(e)) @if v.in_time == Some(true) { " (in time)" } @else { " (late)" } }
                 @if let Some(o) = &v.obstacle { br; "obstacle: " (o) }
+                @if let Some(r) = &v.reinstated { br; "reinstated " (when(r.at)) " (" (r.ground) ": " (r.reference) ")" }
             }
             td {
                 @if can_execute {
@@ -517,7 +518,7 @@ pub async fn transparency_page(
         s.map(|v| format!("{:.1} %", v * 100.0))
             .unwrap_or_else(|| "-".into())
     };
-    let rows: [(&str, i64); 14] = [
+    let rows: [(&str, i64); 16] = [
         ("Items scanned", f.scans),
         ("Skipped as low quality", f.low_quality),
         ("Matches", f.matches),
@@ -532,6 +533,14 @@ pub async fn transparency_page(
         ("Complaints received", f.complaints),
         ("... decided", f.complaints_decided),
         ("... reversed", f.complaints_reversed),
+        (
+            "Content reinstated after a complaint",
+            f.reinstated_after_complaint,
+        ),
+        (
+            "Content reinstated after review proceedings",
+            f.reinstated_after_review,
+        ),
     ];
     render(
         "Transparency",
