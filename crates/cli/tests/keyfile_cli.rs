@@ -476,22 +476,7 @@ fn a_refused_rotation_names_the_reason_and_leaves_no_new_key_file() {
 #[test]
 fn detect_signing_key_replace_retires_the_key_and_needs_the_right_key_file() {
     for db in sealed_dbs() {
-        let show = || {
-            let o = finish(command(&[
-                "detect",
-                "signing-key",
-                "show",
-                "--db",
-                &db.location,
-                "--json",
-            ]));
-            assert!(o.status.success(), "{}", text(&o));
-            String::from_utf8(o.stdout)
-                .unwrap()
-                .lines()
-                .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap())
-                .collect::<Vec<_>>()
-        };
+        let show = || signing_keys_shown(&db.location);
         let before = show();
         assert_eq!(before.len(), 1, "{before:?}");
         let old_id = before[0]["key_id"].as_str().unwrap().to_string();
@@ -543,5 +528,92 @@ fn detect_signing_key_replace_retires_the_key_and_needs_the_right_key_file() {
         assert_eq!(after[0]["reason"], "staff change");
         assert_eq!(after[1]["key_id"], r["current"]["key_id"]);
         assert!(after[1].get("retired_at").is_none());
+    }
+}
+
+/// The signing keys `bulwark detect signing-key show --json` lists.
+fn signing_keys_shown(location: &str) -> Vec<serde_json::Value> {
+    let o = finish(command(&[
+        "detect",
+        "signing-key",
+        "show",
+        "--db",
+        location,
+        "--json",
+    ]));
+    assert!(o.status.success(), "{}", text(&o));
+    String::from_utf8(o.stdout)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap())
+        .collect()
+}
+
+/// A lost key file: `bulwark key-file recover` retires every signing key it
+/// sealed (reports signed with them still verify with the public keys) and
+/// makes new ones under a new key file, which then opens them. Refused while
+/// the key file still opens the keys; a failed recovery leaves no new file.
+#[test]
+fn key_file_recover_replaces_every_signing_key_after_a_lost_key_file() {
+    for db in sealed_dbs() {
+        let new = db.dir().join("new.key");
+        let recover = |reason: &str| {
+            finish(command(&[
+                "key-file",
+                "recover",
+                "--db",
+                &db.location,
+                "--key-file",
+                s(&db.key_file),
+                "--to",
+                s(&new),
+                "--reason",
+                reason,
+                "--json",
+            ]))
+        };
+        let show = || signing_keys_shown(&db.location);
+        let before = show();
+        // The key file is still there and opens the keys: nothing is lost.
+        let o = recover("lost");
+        assert_eq!(o.status.code(), Some(2), "{}: {}", db.label, text(&o));
+        assert!(text(&o).contains("key-file rotate"), "{}", text(&o));
+        assert!(!new.exists());
+        // Lost. Without a reason: exit 2 naming the field, no new file left.
+        std::fs::remove_file(&db.key_file).unwrap();
+        let o = recover(" ");
+        assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+        assert!(text(&o).contains("`reason`"), "{}", text(&o));
+        assert!(!new.exists(), "{}", db.label);
+        assert_eq!(show(), before, "nothing changed ({})", db.label);
+
+        let o = recover("key file lost with the old server's disk");
+        assert!(o.status.success(), "{}: {}", db.label, text(&o));
+        let r: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+        assert_eq!(r["to_kek_id"], key_id(&new).as_str(), "{r}");
+        assert_eq!(r["replaced"].as_array().unwrap().len(), 1, "{r}");
+        assert_eq!(r["replaced"][0]["retired"]["key_id"], before[0]["key_id"]);
+        let after = show();
+        assert_eq!(after.len(), 2, "{after:?}");
+        assert_eq!(after[0]["key_id"], before[0]["key_id"]);
+        assert_eq!(
+            after[0]["reason"], "key file lost with the old server's disk",
+            "{after:?}"
+        );
+        // The new key file opens the new keys: a replacement under it works.
+        let o = finish(command(&[
+            "detect",
+            "signing-key",
+            "replace",
+            "--db",
+            &db.location,
+            "--key-file",
+            s(&new),
+            "--provider",
+            "Some provider",
+            "--reason",
+            "scheduled",
+        ]));
+        assert!(o.status.success(), "{}: {}", db.label, text(&o));
     }
 }

@@ -518,6 +518,61 @@ pub async fn replace(
     now: Timestamp,
     purpose: &str,
 ) -> Result<Replacement> {
+    let reason = checked_reason(reason)?;
+    let kek = store.kek()?;
+    let mut tx = store.write().await?;
+    let (replacement, entry) = replace_row(tx.conn(), kek, provider, reason, now, purpose).await?;
+    tx.commit(actor, entry).await?;
+    purge_replaced(store, "replaced the signing key").await;
+    Ok(replacement)
+}
+
+/// Replaces every provider's report-signing key pair at once, sealing the
+/// new ones with the store's key-encryption key: the way back when the key
+/// file the stored keys were sealed with is lost (`bulwark key-file
+/// recover`). No old secret is opened, so none needs the lost key. One
+/// transaction, one `detection.key.replace` audit record per provider (the
+/// reason in each); reports signed before still verify with the retired
+/// public keys. `reason` as in [`replace`]. Returns the replacements by
+/// provider (none when no provider has a key yet).
+pub async fn replace_all(
+    store: &Store,
+    actor: &Actor,
+    reason: &str,
+    now: Timestamp,
+    purpose: &str,
+) -> Result<Vec<Replacement>> {
+    let reason = checked_reason(reason)?;
+    let kek = store.kek()?;
+    let mut tx = store.write().await?;
+    let providers: Vec<String> =
+        sqlx::query("SELECT provider FROM det_provider_keys ORDER BY provider")
+            .fetch_all(tx.conn())
+            .await?
+            .iter()
+            .map(|r| r.try_get("provider"))
+            .collect::<std::result::Result<_, _>>()?;
+    let mut done = Vec::with_capacity(providers.len());
+    let mut last = None;
+    for provider in &providers {
+        let (replacement, entry) =
+            replace_row(tx.conn(), kek, provider, reason, now, purpose).await?;
+        if let Some(previous) = last.replace(entry) {
+            tx.audit(actor, previous).await?;
+        }
+        done.push(replacement);
+    }
+    // Nothing to replace: the transaction rolls back with nothing written.
+    let Some(entry) = last else {
+        return Ok(done);
+    };
+    tx.commit(actor, entry).await?;
+    purge_replaced(store, "replaced every signing key").await;
+    Ok(done)
+}
+
+/// A replacement's reason, trimmed: 1..=[`MAX_REASON_CHARS`] characters.
+fn checked_reason(reason: &str) -> Result<&str> {
     let reason = reason.trim();
     if reason.is_empty() || reason.chars().count() > MAX_REASON_CHARS {
         return Err(DetectionError::invalid(
@@ -525,16 +580,29 @@ pub async fn replace(
             format!("required: why the key is replaced, 1-{MAX_REASON_CHARS} characters"),
         ));
     }
-    let kek = store.kek()?;
+    Ok(reason)
+}
+
+/// On an open write transaction: makes `provider`'s new key pair, seals it
+/// with `kek`, moves the old public key to the history and overwrites the
+/// row. Returns the replacement and its audit entry (`NotFound` when the
+/// provider has no key yet).
+async fn replace_row(
+    conn: &mut sqlx::AnyConnection,
+    kek: &Kek,
+    provider: &str,
+    reason: &str,
+    now: Timestamp,
+    purpose: &str,
+) -> Result<(Replacement, AuditEntry)> {
     let secret = Zeroizing::new(rand::random::<[u8; 32]>());
     let kp = KeyPair::from_secret(provider, *secret);
     let sealed = seal_checked(kek, provider, &kp.key_id, &kp.public_key, secret.as_slice())?;
-    let mut tx = store.write().await?;
     let Some(old) = sqlx::query(
         "SELECT key_id, public_key, created_at FROM det_provider_keys WHERE provider = $1",
     )
     .bind(provider)
-    .fetch_optional(tx.conn())
+    .fetch_optional(&mut *conn)
     .await?
     else {
         return Err(DetectionError::NotFound {
@@ -562,7 +630,7 @@ pub async fn replace(
     .bind(old_created)
     .bind(now.unix_micros())
     .bind(reason)
-    .execute(tx.conn())
+    .execute(&mut *conn)
     .await?;
     sqlx::query(
         "UPDATE det_provider_keys SET key_id = $1, public_key = $2, created_at = $3, \
@@ -574,35 +642,28 @@ pub async fn replace(
     .bind(&sealed.blob)
     .bind(&sealed.kek_id)
     .bind(provider)
-    .execute(tx.conn())
+    .execute(&mut *conn)
     .await?;
-    tx.commit(
-        actor,
-        AuditEntry::new(
-            "detection.key.replace",
-            format!("key:{}", retired.key_id),
-            purpose,
-        )
-        .with_details(json!({
-            "provider": provider,
-            "retired_key_id": retired.key_id,
-            "key_id": kp.key_id,
-            "reason": reason,
-        })),
+    let entry = AuditEntry::new(
+        "detection.key.replace",
+        format!("key:{}", retired.key_id),
+        purpose,
     )
-    .await?;
-    purge_replaced(store, "replaced the signing key").await;
-    Ok(Replacement {
-        retired,
-        current: SigningKey {
-            provider: provider.to_string(),
-            key_id: kp.key_id,
-            public_key: kp.public_key,
-            created_at: now,
-            retired_at: None,
-            reason: None,
-        },
-    })
+    .with_details(json!({
+        "provider": provider,
+        "retired_key_id": retired.key_id,
+        "key_id": kp.key_id,
+        "reason": reason,
+    }));
+    let current = SigningKey {
+        provider: provider.to_string(),
+        key_id: kp.key_id,
+        public_key: kp.public_key,
+        created_at: now,
+        retired_at: None,
+        reason: None,
+    };
+    Ok((Replacement { retired, current }, entry))
 }
 
 /// Every provider's signing keys (only `provider`'s when given), current and

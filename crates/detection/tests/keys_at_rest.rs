@@ -550,3 +550,62 @@ async fn a_signing_key_that_no_longer_opens_can_still_be_replaced() {
         assert_eq!(kp.key_id, r.current.key_id, "{}", db.label);
     }
 }
+
+/// After a lost key file, every provider's key is replaced under a new key
+/// in one transaction (`bulwark key-file recover`): one audit record per
+/// provider, the old public keys kept, the new keys signing under the new
+/// key file; nothing to replace is no error.
+#[tokio::test]
+async fn every_signing_key_is_replaced_under_a_new_key_file() {
+    for db in dbs().await {
+        let s = &db.store;
+        assert!(
+            keys::replace_all(s, &actor(), "lost", now(), "t")
+                .await
+                .unwrap()
+                .is_empty()
+        );
+        let old: Vec<String> = {
+            let mut v = Vec::new();
+            for p in ["P1", "P2"] {
+                v.push(
+                    keys::provider_key(s, &actor(), p, now())
+                        .await
+                        .unwrap()
+                        .key_id,
+                );
+            }
+            v
+        };
+        let new_file = db.dir().join("new.key");
+        let fresh = bulwark_store::Store::open(&db.location)
+            .await
+            .unwrap()
+            .with_kek(bulwark_store::Kek::create(&new_file).unwrap());
+        let done = keys::replace_all(&fresh, &actor(), "key file lost", now(), "t")
+            .await
+            .unwrap();
+        let retired: Vec<_> = done.iter().map(|r| r.retired.key_id.clone()).collect();
+        assert_eq!(retired, old, "{}", db.label);
+        let audit = bulwark_store::audit::recent(s, 2).await.unwrap();
+        assert!(
+            audit
+                .iter()
+                .all(|r| r.action == "detection.key.replace"
+                    && r.details["reason"] == "key file lost"),
+            "{}",
+            db.label
+        );
+        for (p, r) in ["P1", "P2"].iter().zip(&done) {
+            let kp = keys::provider_key(&fresh, &actor(), p, now())
+                .await
+                .unwrap();
+            assert_eq!(kp.key_id, r.current.key_id, "{}", db.label);
+            // The old key file opens none of them any more.
+            assert!(keys::provider_key(s, &actor(), p, now()).await.is_err());
+        }
+        let listed = keys::signing_keys(s, None).await.unwrap();
+        assert_eq!(listed.iter().filter(|k| k.retired_at.is_some()).count(), 2);
+        fresh.close().await;
+    }
+}

@@ -1,7 +1,7 @@
 //! Key files of the key-encryption key that seals secrets at rest
 //! (`bulwark_store::kek`): the `--key-file` option of the commands that may
 //! seal or open them (`bulwark serve`, the only one that makes reports),
-//! and `bulwark key-file new|id|rotate`.
+//! and `bulwark key-file new|id|rotate|recover`.
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -169,6 +169,31 @@ pub enum KeyFileCommand {
         #[arg(long)]
         json: bool,
     },
+    /// Recover from a lost key file: replace every provider's report-signing
+    /// key pair with a new one sealed with the key of a new key file, in one
+    /// audited transaction. The old keys cannot be opened without their key
+    /// file, so they are retired, not re-sealed: reports signed with them
+    /// still verify with their public keys, which stay listed (`bulwark
+    /// detect signing-key show`); recipients need the new public keys.
+    /// Refused while the current key file still opens the stored keys (use
+    /// `rotate`, which keeps them). Stop the servers first.
+    Recover {
+        #[command(flatten)]
+        db: super::DbArgs,
+        /// The key file that was lost (`--key-file`, default for SQLite:
+        /// `<db file>.key`); checked not to open the stored keys.
+        #[command(flatten)]
+        key: KeyFileArgs,
+        /// The new key file: made here (mode 0600) if nothing is there.
+        #[arg(long, value_name = "PATH")]
+        to: PathBuf,
+        /// Why (kept with each retired key and in the audit log).
+        #[arg(long)]
+        reason: String,
+        /// JSON output.
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 /// Runs `bulwark key-file ...`.
@@ -177,6 +202,13 @@ pub fn run(cmd: KeyFileCommand) -> anyhow::Result<ExitCode> {
         KeyFileCommand::New { path, json } => (Kek::create(&path)?, json, true),
         KeyFileCommand::Id { path, json } => (Kek::load(&path)?, json, false),
         KeyFileCommand::Rotate { db, key, to, json } => return rotate(&db.db, &key, &to, json),
+        KeyFileCommand::Recover {
+            db,
+            key,
+            to,
+            reason,
+            json,
+        } => return recover(&db.db, &key, &to, &reason, json),
     };
     print(kek.path(), kek.id(), json, made);
     Ok(ExitCode::SUCCESS)
@@ -253,6 +285,121 @@ fn rotate(location: &str, key: &KeyFileArgs, to: &Path, json: bool) -> anyhow::R
         }
         Ok(ExitCode::SUCCESS)
     })
+}
+
+/// `bulwark key-file recover`: checks that neither the lost key file nor the
+/// new one opens the stored keys (then nothing is lost), makes the new key
+/// file if absent, and replaces every signing key under it; a new key file
+/// made here is removed again if that fails.
+fn recover(
+    location: &str,
+    lost: &KeyFileArgs,
+    to: &Path,
+    reason: &str,
+    json: bool,
+) -> anyhow::Result<ExitCode> {
+    let lost_path = key_file_path(location, lost)?;
+    let lost_id = match lost_path.exists() {
+        true => Some(Kek::load(&lost_path)?.id().to_string()),
+        false => None,
+    };
+    let to_id = match to.exists() {
+        true => Some(Kek::load(to)?.id().to_string()),
+        false => None,
+    };
+    super::runtime()?.block_on(async move {
+        let store = Store::open(location).await?;
+        let sealed = bulwark_detection::keys::sealed_with(&store).await;
+        let sealed = match sealed {
+            Ok(s) => s,
+            Err(e) => {
+                store.close().await;
+                return Err(e.into());
+            }
+        };
+        for (path, id) in [(&lost_path, &lost_id), (&to.to_path_buf(), &to_id)] {
+            if let (Some(id), Some(sealed)) = (id, &sealed)
+                && id == sealed
+            {
+                store.close().await;
+                return Err(UsageError(format!(
+                    "key file {}: its key {id} opens the stored signing keys, so nothing is \
+                     lost; to change the key file and keep the keys, use `bulwark key-file \
+                     rotate`",
+                    path.display()
+                ))
+                .into());
+            }
+        }
+        let outcome = async {
+            let (kek, made) = Kek::load_or_create(to)?;
+            let (id, path) = (kek.id().to_string(), kek.path().to_path_buf());
+            let result = replace_all(store.clone(), kek, reason).await;
+            if result.is_err()
+                && made
+                && matches!(
+                    bulwark_detection::keys::any_sealed_with(&store, &id).await,
+                    Ok(false)
+                )
+            {
+                let _ = std::fs::remove_file(&path);
+            }
+            result.map(|r| (r, id, path, made))
+        }
+        .await;
+        store.close().await;
+        let (replaced, id, path, made) = outcome?;
+        if json {
+            println!(
+                "{}",
+                serde_json::json!({
+                    "replaced": replaced,
+                    "lost_kek_id": sealed,
+                    "to_kek_id": id,
+                    "key_file": path.display().to_string(),
+                    "created": made,
+                })
+            );
+        } else {
+            for r in &replaced {
+                println!(
+                    "{}: key {} retired, key {} signs from now on",
+                    r.current.provider, r.retired.key_id, r.current.key_id
+                );
+            }
+            println!(
+                "replaced {} report-signing key(s) under key {} (key file {}{}); start the \
+                 servers with --key-file {}; send the new public keys to the report \
+                 recipients",
+                replaced.len(),
+                id,
+                path.display(),
+                if made { ", created" } else { "" },
+                path.display(),
+            );
+        }
+        Ok(ExitCode::SUCCESS)
+    })
+}
+
+/// Applies the detection pillar's migrations (without opening anything
+/// sealed) and replaces every signing key under `to`.
+async fn replace_all(
+    store: Store,
+    to: Kek,
+    reason: &str,
+) -> anyhow::Result<Vec<bulwark_detection::keys::Replacement>> {
+    bulwark_detection::migrate(&store).await?;
+    let store = store.with_kek(to);
+    bulwark_detection::keys::replace_all(
+        &store,
+        &Actor::cli(""),
+        reason,
+        bulwark_core::Timestamp::now(),
+        "key file lost: signing keys replaced",
+    )
+    .await
+    .map_err(key_error)
 }
 
 /// Applies the detection pillar's migrations (without sealing anything with
