@@ -84,7 +84,21 @@ fn setup(dir: &Path, db: &str, n: usize) {
     ]);
     assert_eq!(o.status.code(), Some(2), "{}", text(&o));
     assert!(text(&o).contains("--role"), "{}", text(&o));
+    // Without a role: refused (exit 2, naming the option): a key gets the
+    // EU Centre's standing only when the operator says so.
     let o = bulwark(&["detect", "list", "trust", "--db", db, s(&key)]);
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+    assert!(text(&o).contains("--role"), "{}", text(&o));
+    let o = bulwark(&[
+        "detect",
+        "list",
+        "trust",
+        "--db",
+        db,
+        "--role",
+        "eu_centre",
+        s(&key),
+    ]);
     assert!(o.status.success(), "{}", text(&o));
     assert!(text(&o).contains("(eu_centre)"), "{}", text(&o));
     let o = bulwark(&[

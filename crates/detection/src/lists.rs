@@ -212,15 +212,11 @@ pub struct TrustedKey {
     pub key_id: String,
     /// The 32-byte Ed25519 public key, hex.
     pub public_key: String,
-    /// `eu_centre` (the default: the only source a detection order may use,
-    /// CSA proposal Art. 10(1)) or `other` (e.g. a hotline named in a
-    /// voluntary basis).
-    #[serde(default = "eu_centre")]
+    /// `eu_centre` (the only source a detection order may use, CSA proposal
+    /// Art. 10(1)) or `other` (e.g. a hotline named in a voluntary basis).
+    /// Required: a key gets the EU Centre's standing only when the caller
+    /// says so.
     pub role: IssuerRole,
-}
-
-fn eu_centre() -> IssuerRole {
-    IssuerRole::EuCentre
 }
 
 impl TrustedKey {

@@ -1075,6 +1075,10 @@ async fn list_versions_and_indicator_controls_reach_the_live_matcher() {
     // A hotline is not the EU Centre: its lists serve voluntary detection
     // only (CSA proposal Art. 10(1)). An unknown role is refused by name.
     let mut key = serde_json::to_value(hotline.public()).unwrap();
+    // The role is required: no key gets the EU Centre's standing by default.
+    let (s, body) = post(&server, &provider, "/keys", key.clone()).await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    assert!(body.to_string().contains("role"), "{body}");
     key["role"] = "nobody".into();
     let (s, body) = post(&server, &provider, "/keys", key.clone()).await;
     assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{body}");

@@ -254,8 +254,9 @@ pub enum ListCommand {
         file: PathBuf,
         /// Whose indicators the key signs: `eu_centre` (the only source a
         /// detection order may use, CSA proposal Art. 10(1)) or `other` (e.g. a
-        /// hotline named in a voluntary basis).
-        #[arg(long, default_value = "eu_centre")]
+        /// hotline named in a voluntary basis). Required: a key gets the EU
+        /// Centre's standing only when the operator says so.
+        #[arg(long)]
         role: IssuerRole,
     },
 }
