@@ -78,6 +78,7 @@ pub async fn quarantine_floods(
             seq,
             IndicatorStatus::Quarantined,
             &reason,
+            None,
             now,
             "flood guard",
         )

@@ -652,11 +652,18 @@ pub struct IndicatorView {
     pub source: String,
     /// Quality of the original, if known.
     pub quality: Option<i64>,
-    /// Status.
+    /// Status for the whole deployment (list versions, flood quarantine,
+    /// the operator's command).
     pub status: IndicatorStatus,
+    /// The viewing provider's own status for it, where it set one: an
+    /// indicator it disabled or quarantined stays out of its scans only.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub local_status: Option<IndicatorStatus>,
     /// The list version that (re-)added it.
     pub since_version: i64,
-    /// Status changes, oldest first: (status, reason, actor, time).
+    /// Status changes, oldest first: the deployment-wide ones and the
+    /// viewing provider's own (every provider's for authorities and
+    /// auditors).
     pub history: Vec<IndicatorEvent>,
 }
 
@@ -671,10 +678,25 @@ pub struct IndicatorEvent {
     pub actor: String,
     /// When.
     pub at: Timestamp,
+    /// The provider whose own status changed; absent for the
+    /// deployment-wide status.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub provider: Option<String>,
 }
 
 /// One indicator by index id.
 pub async fn indicator(store: &Store, seq: i64) -> Result<IndicatorView> {
+    indicator_for(store, seq, None).await
+}
+
+/// One indicator as `provider` sees it: with its own status and its own and
+/// the deployment-wide events (`None`: every provider's events, no own
+/// status).
+pub async fn indicator_for(
+    store: &Store,
+    seq: i64,
+    provider: Option<&str>,
+) -> Result<IndicatorView> {
     let w = "det_indicators";
     let r = sqlx::query(
         "SELECT seq, list_id, indicator_id, pdq, category, source, quality, status, since_version FROM det_indicators WHERE seq = $1",
@@ -687,11 +709,28 @@ pub async fn indicator(store: &Store, seq: i64) -> Result<IndicatorView> {
         key: seq.to_string(),
     })?;
     let events = sqlx::query(
-        "SELECT status, reason, actor, at FROM det_indicator_events WHERE seq = $1 ORDER BY at, id",
+        "SELECT status, reason, actor, at, provider FROM det_indicator_events WHERE seq = $1 \
+         AND ($2 = '' OR provider IS NULL OR provider = $2) ORDER BY at, id",
     )
     .bind(seq)
+    .bind(provider.unwrap_or(""))
     .fetch_all(store.pool())
     .await?;
+    let local_status = match provider {
+        Some(p) => {
+            sqlx::query("SELECT status FROM det_indicator_local WHERE provider = $1 AND seq = $2")
+                .bind(p)
+                .bind(seq)
+                .fetch_optional(store.pool())
+                .await?
+                .map(|r| -> Result<IndicatorStatus> {
+                    let s: String = r.try_get("status")?;
+                    s.parse().map_err(|x| corrupt("det_indicator_local", x))
+                })
+                .transpose()?
+        }
+        None => None,
+    };
     let mut history = Vec::new();
     for e in events {
         let status: String = e.try_get("status")?;
@@ -701,6 +740,7 @@ pub async fn indicator(store: &Store, seq: i64) -> Result<IndicatorView> {
             reason: e.try_get("reason")?,
             actor: e.try_get("actor")?,
             at: Timestamp::from_unix_micros(at).ok_or_else(|| corrupt(w, "time"))?,
+            provider: e.try_get("provider")?,
         });
     }
     let category: String = r.try_get("category")?;
@@ -714,6 +754,7 @@ pub async fn indicator(store: &Store, seq: i64) -> Result<IndicatorView> {
         source: r.try_get("source")?,
         quality: r.try_get("quality")?,
         status: status.parse().map_err(|x| corrupt(w, x))?,
+        local_status,
         since_version: r.try_get("since_version")?,
         history,
     })
@@ -722,12 +763,21 @@ pub async fn indicator(store: &Store, seq: i64) -> Result<IndicatorView> {
 /// Sets an indicator's status (disable, quarantine, or back to active) with
 /// a reason (safeguard: per-indicator controls, spec detection.md 6.5
 /// item 7). `removed` is the issuer's to set, through a list version.
+///
+/// With a `provider` (every API caller: the caller's organisation) the
+/// status is that provider's own: the indicator leaves or re-enters its
+/// scans only, so on a deployment several providers share none of them
+/// switches detection off for the others. Without one (the operator's
+/// `bulwark detect indicator`, the flood guard) it is the deployment-wide
+/// status. Audited as `detection.indicator.status` with the scope.
+#[allow(clippy::too_many_arguments)]
 pub async fn set_status(
     store: &Store,
     actor: &Actor,
     seq: i64,
     status: IndicatorStatus,
     reason: &str,
+    provider: Option<&str>,
     now: Timestamp,
     purpose: &str,
 ) -> Result<IndicatorView> {
@@ -740,33 +790,48 @@ pub async fn set_status(
     if reason.trim().is_empty() {
         return Err(DetectionError::invalid("reason", "must not be empty"));
     }
-    let current = indicator(store, seq).await?;
+    let current = indicator_for(store, seq, provider).await?;
+    let removed = || DetectionError::Conflict(format!("indicator {seq} was removed by its issuer"));
     if current.status == IndicatorStatus::Removed {
-        return Err(DetectionError::Conflict(format!(
-            "indicator {seq} was removed by its issuer"
-        )));
+        return Err(removed());
     }
     let mut tx = store.write().await?;
+    let change_id = crate::sync::next_change_id(tx.conn()).await?;
     // Checked again inside the transaction: a list import may have removed
     // the indicator since it was read.
-    let change_id = crate::sync::next_change_id(tx.conn()).await?;
-    let changed = sqlx::query(
-        "UPDATE det_indicators SET status = $1, updated_at = $2, change_id = $3 WHERE seq = $4 AND status <> 'removed'",
-    )
-    .bind(status.as_str())
-    .bind(now.unix_micros())
-    .bind(change_id)
-    .bind(seq)
-    .execute(tx.conn())
-    .await?
-    .rows_affected();
+    let changed = match provider {
+        None => sqlx::query(
+            "UPDATE det_indicators SET status = $1, updated_at = $2, change_id = $3 \
+             WHERE seq = $4 AND status <> 'removed'",
+        )
+        .bind(status.as_str())
+        .bind(now.unix_micros())
+        .bind(change_id)
+        .bind(seq)
+        .execute(tx.conn())
+        .await?
+        .rows_affected(),
+        Some(p) => sqlx::query(
+            "INSERT INTO det_indicator_local (provider, seq, status, change_id, updated_at) \
+             SELECT $1, seq, $2, $3, $4 FROM det_indicators WHERE seq = $5 AND status <> 'removed' \
+             ON CONFLICT (provider, seq) DO UPDATE SET status = excluded.status, \
+             change_id = excluded.change_id, updated_at = excluded.updated_at",
+        )
+        .bind(p)
+        .bind(status.as_str())
+        .bind(change_id)
+        .bind(now.unix_micros())
+        .bind(seq)
+        .execute(tx.conn())
+        .await?
+        .rows_affected(),
+    };
     if changed == 0 {
-        return Err(DetectionError::Conflict(format!(
-            "indicator {seq} was removed by its issuer"
-        )));
+        return Err(removed());
     }
     sqlx::query(
-        "INSERT INTO det_indicator_events (id, seq, status, reason, actor, at) VALUES ($1, $2, $3, $4, $5, $6)",
+        "INSERT INTO det_indicator_events (id, seq, status, reason, actor, at, provider) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7)",
     )
     .bind(bulwark_core::Id::<()>::new().to_string())
     .bind(seq)
@@ -774,8 +839,13 @@ pub async fn set_status(
     .bind(reason)
     .bind(&actor.id)
     .bind(now.unix_micros())
+    .bind(provider)
     .execute(tx.conn())
     .await?;
+    let from = match provider {
+        None => current.status,
+        Some(_) => current.local_status.unwrap_or(IndicatorStatus::Active),
+    };
     tx.commit(
         actor,
         AuditEntry::new(
@@ -785,10 +855,12 @@ pub async fn set_status(
         )
         .with_details(serde_json::json!({
             "list_id": current.list_id,
-            "from": current.status.as_str(),
+            "scope": provider.map_or("deployment", |_| "provider"),
+            "provider": provider,
+            "from": from.as_str(),
             "to": status.as_str(),
         })),
     )
     .await?;
-    indicator(store, seq).await
+    indicator_for(store, seq, provider).await
 }

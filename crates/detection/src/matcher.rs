@@ -86,6 +86,10 @@ struct Inner {
     /// The lists signed by a key trusted as the EU Centre's.
     eu_centre_lists: HashSet<String>,
     negative: HashMap<String, Vec<NegativeEntry>>,
+    /// Per provider, the indicators it disabled or quarantined for its own
+    /// scans (`det_indicator_local`): the shared index keeps them for the
+    /// other providers.
+    local_off: HashMap<String, HashSet<i64>>,
 }
 
 /// An indicator's MD5 and SHA-256, where it carries them.
@@ -107,6 +111,7 @@ impl Default for Inner {
             versions: HashMap::new(),
             eu_centre_lists: HashSet::new(),
             negative: HashMap::new(),
+            local_off: HashMap::new(),
         }
     }
 }
@@ -250,6 +255,40 @@ async fn negative_entries(
     Ok(out)
 }
 
+/// Providers' own indicator statuses (provider, seq, active?): all those
+/// not active, or every one of changes `from < change_id <= to`.
+async fn local_statuses(
+    store: &Store,
+    changes: Option<(i64, i64)>,
+) -> Result<Vec<(String, i64, bool)>> {
+    let sql = match changes {
+        None => {
+            "SELECT provider, seq, status FROM det_indicator_local WHERE status <> 'active' \
+                 AND change_id > $1 AND change_id <= $2"
+        }
+        Some(_) => {
+            "SELECT provider, seq, status FROM det_indicator_local \
+                    WHERE change_id > $1 AND change_id <= $2"
+        }
+    };
+    let (from, to) = changes.unwrap_or((i64::MIN, i64::MAX));
+    sqlx::query(sql)
+        .bind(from)
+        .bind(to)
+        .fetch_all(store.pool())
+        .await?
+        .iter()
+        .map(|r| {
+            let status: String = r.try_get("status")?;
+            Ok((
+                r.try_get("provider")?,
+                r.try_get("seq")?,
+                status == "active",
+            ))
+        })
+        .collect()
+}
+
 fn parse_hex<const N: usize>(s: &str) -> Option<[u8; N]> {
     hex::decode(s).ok()?.try_into().ok()
 }
@@ -270,6 +309,17 @@ impl Inner {
             list: self.list_index(&row.list_id),
             indicator_id: row.indicator_id.clone().into_boxed_str(),
             category: row.category,
+        }
+    }
+
+    /// Applies one provider's own status for an indicator.
+    fn set_local(&mut self, provider: String, seq: i64, active: bool) {
+        if active {
+            if let Some(off) = self.local_off.get_mut(&provider) {
+                off.remove(&seq);
+            }
+        } else {
+            self.local_off.entry(provider).or_default().insert(seq);
         }
     }
 
@@ -389,6 +439,9 @@ impl Matcher {
         for (provider, entry) in negative_entries(store, None).await? {
             inner.add_negative(provider, entry);
         }
+        for (provider, seq, active) in local_statuses(store, None).await? {
+            inner.set_local(provider, seq, active);
+        }
         Ok(Matcher {
             inner: RwLock::new(inner),
             applied: AtomicI64::new(applied),
@@ -433,7 +486,8 @@ impl Matcher {
     /// Applies every change committed since the last catch-up, by any
     /// process: indicators added, re-added, updated, disabled, quarantined
     /// or removed go into or out of the live index as a diff (no rebuild),
-    /// new negative-list entries are added, list versions refreshed.
+    /// new negative-list entries are added, providers' own indicator
+    /// statuses applied, list versions refreshed.
     /// Returns the number of indicator rows applied. Concurrent calls run
     /// one after the other.
     pub async fn catch_up(&self, store: &Store) -> Result<usize> {
@@ -461,10 +515,14 @@ impl Matcher {
         applied += batch.len();
         self.apply_rows(&mut batch)?;
         let negatives = negative_entries(store, Some((from, to))).await?;
+        let locals = local_statuses(store, Some((from, to))).await?;
         let (versions, eu_centre_lists) = list_states(store).await?;
         let mut g = self.write();
         for (provider, entry) in negatives {
             g.add_negative(provider, entry);
+        }
+        for (provider, seq, active) in locals {
+            g.set_local(provider, seq, active);
         }
         g.versions = versions;
         g.eu_centre_lists = eu_centre_lists;
@@ -494,6 +552,15 @@ impl Matcher {
             g.meta.insert(row.seq, meta);
         }
         Ok(())
+    }
+
+    /// Whether `provider` disabled or quarantined indicator `seq` for its
+    /// own scans.
+    pub fn is_off_for(&self, provider: &str, seq: i64) -> bool {
+        self.read()
+            .local_off
+            .get(provider)
+            .is_some_and(|off| off.contains(&seq))
     }
 
     /// Whether `hash` is on `provider`'s negative list.

@@ -230,7 +230,8 @@ pub async fn get(store: &Store, id: MatchId, provider: Option<&str>) -> Result<M
     if provider.is_some_and(|p| p != matched.provider) {
         return Err(not_found());
     }
-    let indicator = crate::lists::indicator(store, matched.indicator_seq).await?;
+    let indicator =
+        crate::lists::indicator_for(store, matched.indicator_seq, Some(&matched.provider)).await?;
     Ok(MatchDetail { matched, indicator })
 }
 

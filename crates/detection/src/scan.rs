@@ -229,11 +229,13 @@ pub fn evaluate(matcher: &Matcher, basis: &Basis, item: &ScanItem<'_>) -> Result
     };
     // A detection order executes with the EU Centre's indicators only (CSA
     // proposal Art. 10(1)); a voluntary basis may also use other sources.
+    // Indicators the provider disabled or quarantined for itself are out.
     let order = basis.facts.kind == BasisKind::Order;
     let allowed = |c: &Candidate| {
         crate::basis::covers_category(basis.facts.kind, c.meta.category)
             && (basis.facts.lists.is_empty() || basis.facts.lists.contains(&c.meta.list_id))
             && (!order || matcher.is_eu_centre_list(&c.meta.list_id))
+            && !matcher.is_off_for(&basis.facts.provider, c.seq)
     };
     // Exact copies first (cheap, spec detection.md 6.5 item 13), then PDQ.
     let mut found: Vec<Candidate> = Vec::new();

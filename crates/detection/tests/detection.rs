@@ -1062,6 +1062,118 @@ async fn large_versions_apply_as_diffs_and_refuse_whole() {
     }
 }
 
+/// On a deployment several providers share, a provider that disables or
+/// quarantines an indicator takes it out of its own scans only (an API
+/// caller cannot switch detection off for the others); back to `active`,
+/// it matches again. Another process's matcher catches up too.
+#[tokio::test]
+async fn a_providers_own_indicator_status_leaves_other_providers_scans_alone() {
+    const OTHER: &str = "Other provider";
+    for db in dbs().await {
+        let s = &db.store;
+        let (m, d) = seeded(s).await;
+        let other = basis::create(
+            s,
+            &actor(),
+            basis::demo_voluntary(OTHER, demo::DEMO_SERVICE, now(), 30).unwrap(),
+            now(),
+            "t",
+        )
+        .await
+        .unwrap();
+        let scan_as = |provider: &'static str, b: basis::BasisId| {
+            let m = &m;
+            async move {
+                scan::scan(
+                    s,
+                    m,
+                    &actor(),
+                    provider,
+                    b,
+                    None,
+                    &[image_item(&png(3))],
+                    now(),
+                    "t",
+                )
+                .await
+                .unwrap()
+                .remove(0)
+            }
+        };
+        let r = scan_as(demo::DEMO_PROVIDER, d.basis.id).await;
+        let seq = review::get(s, r.matches[0].match_id, None)
+            .await
+            .unwrap()
+            .indicator
+            .seq;
+        let set = |status, provider: Option<&'static str>| async move {
+            lists::set_status(
+                s,
+                &actor(),
+                seq,
+                status,
+                "false positives here",
+                provider,
+                now(),
+                "t",
+            )
+            .await
+            .unwrap()
+        };
+        let v = set(IndicatorStatus::Disabled, Some(demo::DEMO_PROVIDER)).await;
+        assert_eq!(
+            (v.status, v.local_status),
+            (IndicatorStatus::Active, Some(IndicatorStatus::Disabled)),
+            "{}",
+            db.label
+        );
+        assert_eq!(
+            v.history.last().and_then(|e| e.provider.as_deref()),
+            Some(demo::DEMO_PROVIDER)
+        );
+        m.catch_up(s).await.unwrap();
+        let fresh = Matcher::load(s).await.unwrap();
+        for matcher in [&m, &fresh] {
+            assert!(matcher.is_off_for(demo::DEMO_PROVIDER, seq), "{}", db.label);
+            assert!(!matcher.is_off_for(OTHER, seq), "{}", db.label);
+        }
+        assert_eq!(
+            scan_as(demo::DEMO_PROVIDER, d.basis.id).await.outcome,
+            Outcome::NoMatch,
+            "{}",
+            db.label
+        );
+        assert_eq!(
+            scan_as(OTHER, other.id).await.outcome,
+            Outcome::Matched,
+            "{}",
+            db.label
+        );
+        // The other provider sees neither the status nor its event.
+        let seen = lists::indicator_for(s, seq, Some(OTHER)).await.unwrap();
+        assert_eq!(seen.local_status, None);
+        assert!(seen.history.iter().all(|e| e.provider.is_none()));
+        let audit = bulwark_store::audit::recent(s, 3).await.unwrap();
+        assert!(
+            audit
+                .iter()
+                .any(|r| r.action == "detection.indicator.status"
+                    && r.details["scope"] == "provider"),
+            "{}",
+            db.label
+        );
+        // Back to active for the provider: it matches again.
+        set(IndicatorStatus::Active, Some(demo::DEMO_PROVIDER)).await;
+        m.catch_up(s).await.unwrap();
+        assert_eq!(
+            scan_as(demo::DEMO_PROVIDER, d.basis.id).await.outcome,
+            Outcome::Matched,
+            "{}",
+            db.label
+        );
+    }
+}
+
 #[tokio::test]
 async fn disabled_and_negative_listed_never_match() {
     for db in dbs().await {
@@ -1085,6 +1197,7 @@ async fn disabled_and_negative_listed_never_match() {
             seq,
             IndicatorStatus::Disabled,
             "too many false positives",
+            None,
             now(),
             "t",
         )
@@ -1116,6 +1229,7 @@ async fn disabled_and_negative_listed_never_match() {
             seq4,
             IndicatorStatus::Quarantined,
             "flood",
+            None,
             now(),
             "t",
         )

@@ -974,9 +974,22 @@ async fn list_versions_and_indicator_controls_reach_the_live_matcher() {
     .await;
     assert_eq!(s, StatusCode::OK, "{ind}");
     assert_eq!(ind["history"][0]["status"], "quarantined");
+    // The provider's own status: the deployment-wide one stays active.
+    assert_eq!(
+        (ind["status"].as_str(), ind["local_status"].as_str()),
+        (Some("active"), Some("quarantined")),
+        "{ind}"
+    );
     let r = scan_image(&server, &provider, d.basis.id, 4).await;
     let body: Value = r.json().await.unwrap();
     assert_eq!(body["outcome"], "no_match", "{body}");
+    // Another provider of the same deployment neither loses the indicator
+    // nor sees the first one's decision.
+    let other = token(&server, Role::Provider, "Other provider").await;
+    let (s, seen) = get(&server, &other, &format!("/indicators/{seq}")).await;
+    assert_eq!(s, StatusCode::OK);
+    assert!(seen.get("local_status").is_none(), "{seen}");
+    assert_eq!(seen["history"].as_array().unwrap().len(), 0, "{seen}");
     let (s, _) = post(
         &server,
         &provider,

@@ -145,6 +145,10 @@ pub enum DetectCommand {
         /// Why (required).
         #[arg(long)]
         reason: String,
+        /// Set this provider's own status only (its scans alone); without
+        /// it, the status for the whole deployment.
+        #[arg(long)]
+        provider: Option<String>,
     },
     /// Providers' report-signing keys: show the public keys, replace a key pair.
     #[command(subcommand)]
@@ -686,6 +690,7 @@ pub fn run(cmd: DetectCommand) -> anyhow::Result<ExitCode> {
                 seq,
                 status,
                 reason,
+                provider,
             } => {
                 let store = open(&db).await?;
                 let r = lists::set_status(
@@ -694,6 +699,7 @@ pub fn run(cmd: DetectCommand) -> anyhow::Result<ExitCode> {
                     seq,
                     status,
                     &reason,
+                    provider.as_deref(),
                     now,
                     "indicator control",
                 )
@@ -701,10 +707,16 @@ pub fn run(cmd: DetectCommand) -> anyhow::Result<ExitCode> {
                 .map_err(map);
                 store.close().await;
                 let r = r?;
-                println!(
-                    "indicator {} ({} / {}) is {}",
-                    r.seq, r.list_id, r.indicator_id, r.status
-                );
+                match (&provider, r.local_status) {
+                    (Some(p), Some(own)) => println!(
+                        "indicator {} ({} / {}) is {own} for {p} (deployment: {})",
+                        r.seq, r.list_id, r.indicator_id, r.status
+                    ),
+                    _ => println!(
+                        "indicator {} ({} / {}) is {}",
+                        r.seq, r.list_id, r.indicator_id, r.status
+                    ),
+                }
                 Ok(ExitCode::SUCCESS)
             }
             DetectCommand::SigningKey(SigningKeyCommand::Show { db, provider, json }) => {

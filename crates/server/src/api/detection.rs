@@ -100,9 +100,9 @@ pub(crate) fn report_scope(p: &Principal) -> reports::ReportScope<'_> {
     }
 }
 
-/// For figures without personal data (error rates, transparency) and
-/// signing public keys: the provider's and reviewer's own; every
-/// provider's for authorities and auditors.
+/// For figures without personal data (error rates, transparency), signing
+/// public keys and providers' own indicator statuses: the provider's and
+/// reviewer's own; every provider's for authorities and auditors.
 pub(crate) fn figures_party(p: &Principal) -> Option<&str> {
     (!matches!(p.role, Role::Auditor | Role::Authority)).then_some(p.organisation.as_str())
 }
@@ -476,7 +476,9 @@ fn parse_seq(seq: &str) -> Result<i64, ApiError> {
         .ok_or_else(|| ApiError::invalid("seq", "`seq` must be a positive integer"))
 }
 
-/// One indicator with its status history.
+/// One indicator with its status history: the deployment-wide status, and
+/// the caller's organisation's own status and events (every provider's
+/// events for authorities and auditors).
 #[utoipa::path(
     get,
     path = "/api/v1/detection/indicators/{seq}",
@@ -492,10 +494,11 @@ fn parse_seq(seq: &str) -> Result<i64, ApiError> {
 )]
 pub async fn get_indicator(
     State(app): State<AppState>,
+    Caller(caller): Caller,
     Path(seq): Path<String>,
 ) -> Answer<Json<IndicatorView>> {
     let seq = parse_seq(&seq)?;
-    lists::indicator(&app.store, seq)
+    lists::indicator_for(&app.store, seq, figures_party(&caller))
         .await
         .map(Json)
         .map_err(api_error)
@@ -539,12 +542,15 @@ pub async fn set_indicator_status(
     ApiJson(change): ApiJson<IndicatorStatusChange>,
 ) -> Answer<Json<IndicatorView>> {
     let seq = parse_seq(&seq)?;
+    // The caller's organisation's own status: it takes the indicator out of
+    // (or back into) that organisation's scans only.
     let view = lists::set_status(
         &app.store,
         &caller.actor(),
         seq,
         change.status,
         &change.reason,
+        Some(&caller.organisation),
         Timestamp::now(),
         &purpose,
     )
