@@ -139,12 +139,7 @@ pub async fn reinstate_match(
             "match {id} has no removal recorded: only removed content is reinstated"
         )));
     };
-    let kind: String = sqlx::query("SELECT kind FROM det_bases WHERE id = $1")
-        .bind(&m.basis_id)
-        .fetch_one(store.pool())
-        .await?
-        .try_get("kind")?;
-    let kind = kind.parse().map_err(|e| corrupt("det_bases", e))?;
+    let kind = review::basis_kind(store, &m.basis_id).await?;
     let object = Removed {
         kind: "match",
         id: id.to_string(),

@@ -355,6 +355,16 @@ pub struct RemovalRecord {
     pub at: Option<Timestamp>,
 }
 
+/// The kind of the basis `basis_id` (a match's, say).
+pub(crate) async fn basis_kind(store: &Store, basis_id: &str) -> Result<BasisKind> {
+    let kind: String = sqlx::query("SELECT kind FROM det_bases WHERE id = $1")
+        .bind(basis_id)
+        .fetch_one(store.pool())
+        .await?
+        .try_get("kind")?;
+    kind.parse().map_err(|e| corrupt("det_bases", e))
+}
+
 /// The regime whose preservation rule applies to content removed after a
 /// match under a basis of `kind`: a specific measure is the TCO
 /// Regulation's (Art. 5), detection orders and voluntary detection the CSA
@@ -420,12 +430,7 @@ pub async fn record_removal(
             "must not precede the reviewer's confirmation",
         ));
     }
-    let kind: String = sqlx::query("SELECT kind FROM det_bases WHERE id = $1")
-        .bind(&m.basis_id)
-        .fetch_one(store.pool())
-        .await?
-        .try_get("kind")?;
-    let kind: BasisKind = kind.parse().map_err(|e| corrupt("det_bases", e))?;
+    let kind = basis_kind(store, &m.basis_id).await?;
     let regime = removal_regime(kind);
     // CSA proposal Art. 22(1): from the report or the removal, whichever
     // came first; TCO Art. 6(1): from the removal.
